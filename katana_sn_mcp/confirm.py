@@ -1,0 +1,54 @@
+"""Confirmation before deleting, in both MCP protocol eras.
+
+Resolvers run before the tool body: `precheck` reads the resource (so the person is asked
+about the ids that are really there), `ask` elicits a yes/no when the host can, and falls
+back to the tool's explicit `confirm` argument when it cannot.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from katana_sn_mcp import explain
+from katana_sn_mcp.katana.errors import KatanaError
+from katana_sn_mcp.operations import DeletePlan, plan_delete
+
+
+class ConfirmDeletion(BaseModel):
+    confirm: bool = Field(description="Delete these serial numbers from Katana now?")
+
+
+def can_elicit(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    return caps is not None and caps.elicitation is not None
+
+
+def progress_of(ctx: Context, what: str) -> Any:
+    async def report(pages: int, rows: int) -> None:
+        await ctx.report_progress(pages, None, f"{what}: page {pages}, {rows} rows read")
+
+    return report
+
+
+async def precheck(resource_type: str, resource_id: int, ids: list[int], ctx: Context) -> DeletePlan:
+    client = ctx.request_context.lifespan_context.client
+    try:
+        return await plan_delete(client, resource_type, resource_id, ids,
+                                 progress_of(ctx, "checking what is attached"))
+    except KatanaError as exc:
+        raise ToolError(explain.error(exc, resource_type=resource_type,
+                                      resource_id=resource_id)) from exc
+
+
+async def ask(
+    plan: Annotated[DeletePlan, Resolve(precheck)], confirm: bool, ctx: Context
+) -> ConfirmDeletion | Elicit[ConfirmDeletion]:
+    if not plan.attached:
+        return ConfirmDeletion(confirm=False)  # nothing would be deleted: nothing to ask
+    if can_elicit(ctx):
+        return Elicit(plan.describe() + " This cannot be undone.", ConfirmDeletion)
+    return ConfirmDeletion(confirm=confirm)

@@ -1,0 +1,132 @@
+"""One exception type per kind of Katana failure, built from a response or a transport error.
+
+The kinds matter more than the status codes: Katana has answered "resource does not exist"
+with 422 `No entity found` and later with 404, and business rules come back as 422 with a
+bare message. Callers branch on the class; `explain.py` turns each into words.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import httpx
+
+from katana_sn_mcp.katana.models import ErrorBody, ValidationDetail
+
+
+class KatanaError(Exception):
+    """Base class. `status`/`message` are Katana's own, for the record."""
+
+    kind = "unexpected"
+
+    def __init__(self, message: str, *, status: int | None = None, body: ErrorBody | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.body = body or ErrorBody(message=message)
+
+    @property
+    def details(self) -> list[ValidationDetail]:
+        return self.body.details
+
+    def katana_says(self) -> str:
+        """`Katana answered 422 UnprocessableEntityError: No entity found` (no secrets)."""
+        status = f"{self.status} " if self.status else ""
+        name = f"{self.body.name}: " if self.body.name else ""
+        return f"Katana answered {status}{name}{self.message or '(no message)'}".strip()
+
+
+class AuthError(KatanaError):
+    kind = "auth"
+
+
+class NotFoundError(KatanaError):
+    """404, or 422 `No entity found`: the target resource does not exist."""
+
+    kind = "not_found"
+
+
+class ValidationError(KatanaError):
+    """422 with Ajv details (request body) or 400 (query parameter)."""
+
+    kind = "validation"
+
+
+class BusinessRuleError(KatanaError):
+    """422 with a message only: Katana refused the whole call for a domain reason."""
+
+    kind = "business_rule"
+
+
+class RateLimitedError(KatanaError):
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(KatanaError):
+    kind = "server"
+
+
+class TransportError(KatanaError):
+    """No usable answer. `may_have_applied` is False only when the request surely never left."""
+
+    kind = "transport"
+
+    def __init__(self, message: str, *, may_have_applied: bool, **kw: Any):
+        super().__init__(message, **kw)
+        self.may_have_applied = may_have_applied
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """`Retry-After` as integer seconds or an HTTP-date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def error_from_response(response: httpx.Response) -> KatanaError:
+    """Classify a non-2xx response."""
+    try:
+        payload: Any = response.json()
+    except ValueError:
+        payload = response.text
+    body = ErrorBody.parse(payload)
+    status = response.status_code
+    message = body.message or response.reason_phrase or f"HTTP {status}"
+    kw: dict[str, Any] = {"status": status, "body": body}
+    if status == 401 or status == 403:
+        return AuthError(message, **kw)
+    if status == 404 or (status == 422 and "no entity found" in message.lower()):
+        return NotFoundError(message, **kw)
+    if status == 429:
+        return RateLimitedError(
+            message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kw
+        )
+    if status in (400, 422) and (body.details or body.code == "VALIDATION_FAILED"):
+        return ValidationError(message, **kw)
+    if status == 422:
+        return BusinessRuleError(message, **kw)
+    if status == 400:
+        return ValidationError(message, **kw)
+    if status >= 500:
+        return ServerError(message, **kw)
+    return KatanaError(message, **kw)
+
+
+def error_from_transport(exc: httpx.HTTPError) -> TransportError:
+    """A connect failure never reached Katana; anything later may have been applied."""
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    what = type(exc).__name__
+    return TransportError(f"{what}: {exc}" if str(exc) else what, may_have_applied=not never_sent)
