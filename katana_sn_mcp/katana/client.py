@@ -173,7 +173,8 @@ class KatanaClient:
             self.pacer.hold_for(exc.retry_after)
             return 0.0  # the pacer holds every caller back, this one included
         backoff = wait_exponential_jitter(
-            initial=self.retry.backoff_initial, max=self.retry.backoff_max
+            multiplier=self.retry.backoff_initial, jitter=self.retry.backoff_initial,
+            max=self.retry.backoff_max,
         )
         return backoff(state)
 

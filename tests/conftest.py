@@ -1,0 +1,88 @@
+"""Shared test harness: a sandbox Katana, the real server over it, and a real MCP Client.
+
+Everything runs through production code: the MCP Client talks to the server in memory,
+the server's KatanaClient talks HTTP (httpx) to the sandbox over an ASGI transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
+
+from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.katana.client import RetryPolicy
+from katana_sn_mcp.runtime import sandbox_factory
+from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
+from katana_sn_mcp.server import build_server
+from katana_sn_mcp.settings import Settings
+
+FAST_RETRY = RetryPolicy(attempts=4, backoff_initial=0.001, backoff_max=0.01, max_retry_after=2)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["auto", "legacy"])
+def era(request: pytest.FixtureRequest) -> str:
+    """Both MCP protocol eras: 2026-07-28 ("auto" lands there) and 2025-11-25 ("legacy")."""
+    return request.param
+
+
+@pytest.fixture(params=["seeds", "current"])
+def katana_mode(request: pytest.FixtureRequest) -> str:
+    """Both eras of Katana's behaviour, as the sandbox models them."""
+    return request.param
+
+
+@dataclass
+class Harness:
+    sandbox: Sandbox
+    server: MCPServer
+    journal_path: Path
+    era: str = "auto"
+    elicitation: Callable[..., Any] | None = None
+    calls: list[CallToolResult] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def client(self, **kw: Any) -> AsyncIterator[Client]:
+        if self.elicitation is not None:
+            kw.setdefault("elicitation_callback", self.elicitation)
+        async with Client(self.server, mode=self.era, **kw) as c:
+            yield c
+
+    async def call(self, tool: str, args: dict[str, Any], **kw: Any) -> CallToolResult:
+        async with self.client(**kw) as c:
+            result = await c.call_tool(tool, args)
+        self.calls.append(result)
+        return result
+
+    def katana_requests(self) -> int:
+        return len(self.sandbox.requests)
+
+
+def make_harness(tmp_path: Path, era: str = "auto", mode: str = "seeds",
+                 retry: RetryPolicy = FAST_RETRY, **config: Any) -> Harness:
+    sandbox = Sandbox(SandboxConfig(mode=mode, **config))  # type: ignore[arg-type]
+    journal_path = tmp_path / "journal.jsonl"
+    factory = sandbox_factory(sandbox, Settings(), retry=retry)
+    server = build_server(factory, Journal(journal_path))
+    return Harness(sandbox=sandbox, server=server, journal_path=journal_path, era=era)
+
+
+@pytest.fixture
+def harness(tmp_path: Path, era: str, katana_mode: str) -> Harness:
+    return make_harness(tmp_path, era=era, mode=katana_mode)
+
+
+def text(result: CallToolResult) -> str:
+    return "\n".join(getattr(c, "text", "") for c in result.content)

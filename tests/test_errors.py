@@ -1,0 +1,75 @@
+"""Whole-call failures become ToolErrors whose text is the explanation plus Katana's words;
+the API key never appears in any result or log line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from katana_sn_mcp.katana.client import RetryPolicy
+from katana_sn_mcp.runtime import client_factory
+from katana_sn_mcp.sandbox import Fault
+from katana_sn_mcp.settings import Settings
+from tests.conftest import make_harness, text
+
+pytestmark = pytest.mark.anyio
+LIST = {"resource_type": "ManufacturingOrder", "resource_id": 1001}
+
+
+async def test_rejected_key_is_explained_and_the_key_never_shown(tmp_path, era, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    h = make_harness(tmp_path, era=era, api_key="the-right-key")
+    # a server configured with a wrong key, against the same sandbox
+    import httpx
+
+    from katana_sn_mcp.journal import Journal
+    from katana_sn_mcp.server import build_server
+
+    secret = "sk-WRONG-very-secret-123"
+    factory = client_factory(Settings(), transport=httpx.ASGITransport(app=h.sandbox),
+                             api_key=secret, base_url="http://sandbox.invalid/v1")
+    h.server = build_server(factory, Journal(h.journal_path))
+    for tool, args in [("list_serial_numbers", {}), ("create_serial_numbers", {
+            "resource_type": "ManufacturingOrder", "resource_id": 1003, "serial_numbers": ["K-1"]})]:
+        r = await h.call(tool, args)
+        assert r.is_error
+        assert "rejected the API key" in text(r) and "KATANA_API_KEY" in text(r)
+        assert "401" in text(r)
+        assert secret not in text(r)
+    assert h.sandbox.find("K-1") is None
+    assert secret not in caplog.text
+    assert secret not in h.journal_path.read_text()
+
+
+async def test_rate_limit_beyond_the_cap_is_explained(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.inject(Fault(kind="status", status=429, retry_after=600, count=5))
+    r = await h.call("list_serial_numbers", LIST)
+    assert r.is_error
+    assert "rate limit" in text(r) and "about 600 seconds" in text(r)
+    assert "Katana answered 429" in text(r)
+
+
+async def test_server_error_on_a_read_after_retries_is_explained(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.inject(Fault(kind="status", status=503, count=10))
+    r = await h.call("verify_serial_numbers", LIST)
+    assert r.is_error
+    assert "internal error (503)" in text(r) and "Nothing was changed by this read" in text(r)
+    assert len(h.sandbox.requests) == 4  # the first try and three retries
+
+
+async def test_transport_failure_on_a_read_is_explained(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.inject(Fault(kind="drop_before", count=10))
+    r = await h.call("list_serial_numbers", LIST)
+    assert r.is_error
+    assert "No usable answer came from Katana" in text(r) and "Nothing was changed" in text(r)
+
+
+async def test_retries_hide_a_transient_failure_from_the_caller(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01))
+    h.sandbox.inject(Fault(kind="status", status=502, count=2))
+    r = await h.call("list_serial_numbers", LIST)
+    assert not r.is_error and r.structured_content["count"] == 5
