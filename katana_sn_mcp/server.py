@@ -28,6 +28,8 @@ from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan
 from katana_sn_mcp.operations.common import ReadType, WriteType
 from katana_sn_mcp.operations.delete import planned_result
+from katana_sn_mcp.prompt_library import register_prompts
+from katana_sn_mcp.resources import register_resources
 from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, VerifyResult
 from katana_sn_mcp.strict_args import RejectUnknownArguments
 
@@ -72,10 +74,18 @@ def build_server(make_client: Any, journal: Journal | None = None) -> MCPServer:
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
                     lifespan=lifespan)
     mcp.middleware.append(RejectUnknownArguments(mcp))
+    register_write_tools(mcp)
+    register_read_tools(mcp)
+    register_resources(mcp, journal)
+    register_prompts(mcp)
+    return mcp
 
-    def state(ctx: Context) -> AppState:
-        return ctx.request_context.lifespan_context
 
+def state(ctx: Context) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+def register_write_tools(mcp: MCPServer) -> None:
     @mcp.tool(title="Create serial numbers", annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=False, idempotent_hint=False,
         open_world_hint=True))
@@ -142,6 +152,8 @@ def build_server(make_client: Any, journal: Journal | None = None) -> MCPServer:
             still_attached=result.still_attached, summary=result.summary)
         return result
 
+
+def register_read_tools(mcp: MCPServer) -> None:
     @mcp.tool(title="List serial numbers", annotations=ToolAnnotations(
         read_only_hint=True, idempotent_hint=True, open_world_hint=True))
     async def list_serial_numbers(
@@ -176,5 +188,3 @@ def build_server(make_client: Any, journal: Journal | None = None) -> MCPServer:
                 expect_absent_ids, progress_of(ctx, "verifying"))
         except KatanaError as exc:
             raise _fail(exc, resource_type, resource_id) from exc
-
-    return mcp

@@ -16,6 +16,7 @@ ReadType = Literal[
     "ManufacturingOrder", "PurchaseOrderRow", "SalesOrderRow", "StockTransferRow",
     "StockAdjustmentRow", "Production", "SalesOrderFulfillmentRow",
 ]
+READ_TYPES = frozenset(ReadType.__args__)
 Progress = Callable[[int, int], Awaitable[None]]
 
 

@@ -85,9 +85,10 @@ async def execute_delete(
             resource_type=plan.resource_type, resource_id=plan.resource_id, on_page=progress
         )
     except KatanaError as exc:
-        return _result(plan, [], [], targets, False, notes + [
-            f"The delete was sent but re-reading failed ({exc.katana_says()}), so whether the "
-            "ids are gone is unknown. Run verify_serial_numbers with expect_absent_ids."])
+        notes.append(f"The delete was sent but re-reading failed ({exc.katana_says()}), so "
+                     "whether the ids are gone is unknown. Run verify_serial_numbers with "
+                     "expect_absent_ids.")
+        return _result(plan, [], [], targets, False, notes)
     after = {r.id for r in rows}
     removed = [i for i in targets if i not in after]
     still = [i for i in targets if i in after]

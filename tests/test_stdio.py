@@ -1,0 +1,44 @@
+"""The stdio entry point, spawned as a host would spawn it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def params(*args: str, **env: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "katana_sn_mcp", *args],
+                                 env={"PYTHONPATH": str(ROOT), **env}, cwd=str(ROOT))
+
+
+async def test_spawned_sandbox_server_lists_tools_and_mints(tmp_path: Path, era: str) -> None:
+    state = tmp_path / "sandbox.json"
+    async with Client(params("--sandbox", "--sandbox-state", str(state), "--no-journal"),
+                      mode=era) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert tools == {"create_serial_numbers", "delete_serial_numbers",
+                         "list_serial_numbers", "verify_serial_numbers"}
+        r = await client.call_tool("create_serial_numbers", {
+            "resource_type": "ManufacturingOrder", "resource_id": 1003,
+            "serial_numbers": ["STDIO-1"]})
+        assert not r.is_error
+        assert r.structured_content["succeeded"][0]["serial_number"] == "STDIO-1"
+    assert "STDIO-1" in state.read_text()  # the sandbox's state survived the process
+
+
+def test_missing_key_is_a_clear_start_up_error_on_stderr() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "KATANA_API_KEY"}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp"], env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "KATANA_API_KEY" in proc.stderr and "--sandbox" in proc.stderr
