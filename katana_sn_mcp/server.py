@@ -59,8 +59,10 @@ def _fail(exc: KatanaError, resource_type: str | None, resource_id: int | None,
                                    write=write))
 
 
-def build_server(make_client: Any, journal: Journal | None = None) -> MCPServer:
-    """`make_client()` returns a KatanaClient (real Katana or the sandbox transport)."""
+def build_server(make_client: Any, journal: Journal | None = None, *,
+                 auth: dict[str, Any] | None = None) -> MCPServer:
+    """`make_client()` returns a KatanaClient (real Katana or the sandbox transport).
+    `auth` (token_verifier + auth settings, see http.py) protects the HTTP transport."""
     journal = journal or Journal(None)
 
     @asynccontextmanager
@@ -72,7 +74,7 @@ def build_server(make_client: Any, journal: Journal | None = None) -> MCPServer:
             await client.aclose()
 
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
-                    lifespan=lifespan)
+                    lifespan=lifespan, **(auth or {}))
     mcp.middleware.append(RejectUnknownArguments(mcp))
     register_write_tools(mcp)
     register_read_tools(mcp)

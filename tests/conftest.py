@@ -19,6 +19,7 @@ from mcp.types import CallToolResult
 
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.client import RetryPolicy
+from katana_sn_mcp.katana.pacing import Pacer
 from katana_sn_mcp.runtime import sandbox_factory
 from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
 from katana_sn_mcp.server import build_server
@@ -71,10 +72,11 @@ class Harness:
 
 
 def make_harness(tmp_path: Path, era: str = "auto", mode: str = "seeds",
-                 retry: RetryPolicy = FAST_RETRY, **config: Any) -> Harness:
+                 retry: RetryPolicy = FAST_RETRY, pacer: Pacer | None = None,
+                 **config: Any) -> Harness:
     sandbox = Sandbox(SandboxConfig(mode=mode, **config))  # type: ignore[arg-type]
     journal_path = tmp_path / "journal.jsonl"
-    factory = sandbox_factory(sandbox, Settings(), retry=retry)
+    factory = sandbox_factory(sandbox, Settings(), retry=retry, pacer=pacer)
     server = build_server(factory, Journal(journal_path))
     return Harness(sandbox=sandbox, server=server, journal_path=journal_path, era=era)
 

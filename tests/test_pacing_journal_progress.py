@@ -1,0 +1,97 @@
+"""The process-wide pacer, the write journal and progress reporting."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import pytest
+
+from katana_sn_mcp.katana.pacing import Pacer
+from tests.conftest import make_harness
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_burst_of_150_calls_never_lets_a_429_reach_the_caller(tmp_path) -> None:
+    # Katana's 60 requests / 60 s, scaled down to 60 / 0.6 s on both sides.
+    h = make_harness(tmp_path, rate_limit=60, rate_window=0.6, pacer=Pacer(60, 0.6))
+    results = []
+    async with h.client() as client:
+        async def one(i: int) -> None:
+            results.append(await client.call_tool("list_serial_numbers", {
+                "resource_type": "ManufacturingOrder", "resource_id": 1001 + i % 3}))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(150):
+                tg.start_soon(one, i)
+    assert len(results) == 150
+    assert not any(r.is_error for r in results)
+    assert h.sandbox.rate_limited == 0
+    assert len(h.sandbox.requests) == 150
+
+
+async def test_pacer_follows_katanas_remaining_and_reset_headers() -> None:
+    import time
+
+    pacer = Pacer(1000, 60)
+    reset_ms = int((time.time() + 0.3) * 1000)
+    pacer.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset_ms)})
+    start = time.monotonic()
+    await pacer.acquire()
+    assert time.monotonic() - start >= 0.2
+    pacer.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1640995199"})  # seconds: ignored
+    start = time.monotonic()
+    await pacer.acquire()
+    assert time.monotonic() - start < 0.2
+
+
+async def test_every_write_is_journalled_as_json_without_the_key(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era, api_key="sk-journal-secret-42")
+    await h.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                           "resource_id": 1003, "serial_numbers": ["J-1"]})
+    jid = h.sandbox.find("J-1").id
+    await h.call("delete_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                           "resource_id": 1003, "ids": [jid], "confirm": True})
+    await h.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                           "resource_id": 999, "serial_numbers": ["J-2"]})
+    raw = h.journal_path.read_text()
+    assert "sk-journal-secret-42" not in raw
+    lines = [json.loads(line) for line in raw.splitlines()]
+    assert [(e["tool"], e["outcome"]) for e in lines] == [
+        ("create_serial_numbers", "applied"), ("delete_serial_numbers", "applied"),
+        ("create_serial_numbers", "not_applied")]
+    assert lines[0]["katana_status"] == 200 and lines[1]["katana_status"] == 204
+    assert lines[1]["verified"] is True and lines[1]["removed"] == [jid]
+    assert lines[2]["katana_status"] == 422
+    async with h.client() as client:
+        res = await client.read_resource("katana://journal/recent")
+    entries = json.loads(res.contents[0].text)["entries"]
+    assert [e["request"] for e in entries] == [e["request"] for e in lines]
+
+
+async def test_a_torn_last_line_does_not_hide_earlier_entries(tmp_path) -> None:
+    h = make_harness(tmp_path)
+    await h.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                           "resource_id": 1003, "serial_numbers": ["T-1"]})
+    with h.journal_path.open("a") as fh:
+        fh.write('{"time": "2026-11-24T10:00:00", "tool": "crea')  # a crash mid-write
+    async with h.client() as client:
+        res = await client.read_resource("katana://journal/recent")
+    assert len(json.loads(res.contents[0].text)["entries"]) == 1
+
+
+async def test_long_listings_report_progress_when_asked(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.mint("ManufacturingOrder", 1003, [f"P-{i}" for i in range(600)])
+    seen: list[tuple[float, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message))
+
+    async with h.client() as client:
+        r = await client.call_tool("list_serial_numbers", {"resource_id": 1003},
+                                   progress_callback=on_progress)
+    assert r.structured_content["count"] == 600
+    assert [p for p, _ in seen] == [1, 2, 3]
+    assert "600 rows read" in (seen[-1][1] or "")
