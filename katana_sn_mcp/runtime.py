@@ -30,7 +30,7 @@ def client_factory(
     key = api_key or settings.api_key
     if not key:
         raise MissingApiKey()
-    shared_pacer = pacer or Pacer()
+    shared_pacer = pacer or Pacer(settings.katana_rate_limit, 60.0)
 
     def make() -> KatanaClient:
         return KatanaClient(

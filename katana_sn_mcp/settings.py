@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     katana_api_key: SecretStr | None = Field(default=None, description="Katana API key")
     katana_base_url: str = Field(default=DEFAULT_BASE_URL)
     katana_timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
+    katana_rate_limit: int = Field(default=60, ge=1, le=10000,
+                                   description="requests per 60 s this key may make")
     katana_sn_mcp_journal: Path | None = Field(default=None, description="write journal path")
     katana_sn_mcp_token: SecretStr | None = Field(
         default=None, description="bearer token required by the HTTP transport"
