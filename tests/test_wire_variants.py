@@ -191,3 +191,24 @@ async def test_client_sends_bearer_auth_integer_ids_and_no_extra_keys() -> None:
     assert req.headers["authorization"] == "Bearer secret-k"
     assert req.headers["user-agent"].startswith("katana-sn-mcp/")
     assert json.loads(req.content) == {"resource_type": "ManufacturingOrder", "resource_id": 7, "ids": [1, 2]}
+
+
+@pytest.mark.parametrize(("header", "requests"), [
+    (None, 2),  # no header: read until the (empty) short page
+    ('{"total_records":"250","total_pages":"1","page":"1","last_page":"true"}', 1),
+    ('{"total_records":"250","total_pages":"1","page":"1"}', 1),
+    ("not json", 2),
+])
+async def test_list_all_uses_x_pagination_when_present(header, requests) -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        calls.append(page)
+        rows = [{**SENTINEL_ROW, "id": i} for i in range(250)] if page == 1 else []
+        return httpx.Response(200, json={"data": rows},
+                              headers={"X-Pagination": header} if header else {})
+
+    client = KatanaClient("k", "http://katana.test/v1", transport=httpx.MockTransport(handler))
+    assert len(await client.list_all(resource_id=1)) == 250
+    assert len(calls) == requests

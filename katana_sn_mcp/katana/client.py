@@ -27,7 +27,7 @@ from katana_sn_mcp.katana.errors import (
     error_from_response,
     error_from_transport,
 )
-from katana_sn_mcp.katana.models import CreateResponse, SerialRecord, parse_list
+from katana_sn_mcp.katana.models import CreateResponse, SerialRecord, is_last_page, parse_list
 from katana_sn_mcp.katana.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -110,16 +110,8 @@ class KatanaClient:
         page: int = 1,
         limit: int = PAGE_SIZE,
     ) -> list[SerialRecord]:
-        params: dict[str, Any] = {"limit": limit, "page": page}
-        if resource_type is not None:
-            params["resource_type"] = resource_type
-        if resource_id is not None:
-            params["resource_id"] = resource_id
-        response = await self._request("GET", "serial_numbers", params=params)
-        try:
-            return parse_list(self._json(response))
-        except ValueError as exc:
-            raise TransportError(f"unreadable list body: {exc}", may_have_applied=False) from exc
+        rows, _ = await self._page(resource_type, resource_id, page, limit)
+        return rows
 
     async def list_all(
         self,
@@ -129,20 +121,34 @@ class KatanaClient:
         on_page: PageCallback | None = None,
         max_pages: int = 400,
     ) -> list[SerialRecord]:
-        """Every row matching the filters: pages of 250 until a short page."""
+        """Every row matching the filters: pages of 250 until a short page, or until the
+        `X-Pagination` header says this was the last page (saves one request)."""
         rows: list[SerialRecord] = []
         for page in range(1, max_pages + 1):
-            batch = await self.list_page(
-                resource_type=resource_type, resource_id=resource_id, page=page
-            )
+            batch, last = await self._page(resource_type, resource_id, page, PAGE_SIZE)
             rows.extend(batch)
             if on_page is not None:
                 await on_page(page, len(rows))
-            if len(batch) < PAGE_SIZE:
+            if last or len(batch) < PAGE_SIZE:
                 return rows
         raise TransportError(
             f"listing did not end after {max_pages} pages", may_have_applied=False
         )
+
+    async def _page(
+        self, resource_type: str | None, resource_id: int | None, page: int, limit: int
+    ) -> tuple[list[SerialRecord], bool]:
+        params: dict[str, Any] = {"limit": limit, "page": page}
+        if resource_type is not None:
+            params["resource_type"] = resource_type
+        if resource_id is not None:
+            params["resource_id"] = resource_id
+        response = await self._request("GET", "serial_numbers", params=params)
+        try:
+            rows = parse_list(self._json(response))
+        except ValueError as exc:
+            raise TransportError(f"unreadable list body: {exc}", may_have_applied=False) from exc
+        return rows, is_last_page(response.headers.get("x-pagination"))
 
     # -- plumbing -----------------------------------------------------------------------
     @staticmethod

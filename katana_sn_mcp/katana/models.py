@@ -8,6 +8,7 @@ and keep unknown fields (`extra="allow"`) so nothing Katana adds later is lost o
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -158,3 +159,17 @@ def parse_list(payload: Any) -> list[SerialRecord]:
     if not isinstance(rows, list):
         raise ValueError("list body is neither an array nor {data: [...]}")
     return [SerialRecord.model_validate(r) for r in rows]
+
+
+def is_last_page(header: str | None) -> bool:
+    """Katana's `X-Pagination` JSON header (values are strings: "true", "8"); False when
+    absent or unreadable, so the caller falls back to reading until a short page."""
+    if not header:
+        return False
+    try:
+        meta = json.loads(header)
+        if str(meta.get("last_page", "")).lower() == "true":
+            return True
+        return int(meta.get("page", 0)) >= int(meta.get("total_pages", 10**9))
+    except (ValueError, TypeError, AttributeError):
+        return False
