@@ -135,7 +135,7 @@ def register_write_tools(mcp: MCPServer) -> None:
         request = {"resource_type": resource_type, "resource_id": resource_id, "ids": ids}
         if plan.attached and not (isinstance(answer, AcceptedElicitation) and answer.data.confirm):
             if can_elicit(ctx):
-                word = "declined" if isinstance(answer, AcceptedElicitation) else answer.action
+                word = "cancelled" if answer.action == "cancel" else "declined"
                 return planned_result(plan, "declined", f"The person {word} the deletion, so "
                                       "nothing was deleted and nothing was sent to Katana.")
             return planned_result(plan, "planned", "Nothing deleted yet: this is the plan. "
