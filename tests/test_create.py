@@ -34,7 +34,8 @@ async def test_mint_duplicate_fails_that_string_and_summary_leads_with_it(harnes
     assert out["failed"][0]["serial_number"] == "SN-1001-001"
     assert out["failed"][0]["reason"] == "DUPLICATE"
     assert "already exists" in out["failed"][0]["explanation"]
-    assert out["summary"].startswith("1 string NOT minted on ManufacturingOrder 1003: SN-1001-001 (DUPLICATE)")
+    assert out["summary"].startswith(
+        "1 string NOT minted on ManufacturingOrder 1003: SN-1001-001 (DUPLICATE)")
     assert harness.sandbox.find("SN-1001-001").resource_id == 1001  # untouched
 
 

@@ -97,7 +97,8 @@ ERRORS = [
     (422, V6, ValidationError),
     (400, {"error": {"statusCode": 400, "name": "BadRequestError", "code": "INVALID_PARAMETER_VALUE",
                      "message": "Invalid data \"Foo\" for parameter \"resource_type\".",
-                     "details": [{"path": "", "code": "enum", "message": "must be equal to one of the allowed values",
+                     "details": [{"path": "", "code": "enum",
+                                  "message": "must be equal to one of the allowed values",
                                   "info": {"allowedValues": ["ManufacturingOrder"]}}]}}, ValidationError),
     (422, {"error": {"statusCode": 422, "name": "UnprocessableEntityError",
                      "message": "serial numbers not found"}}, BusinessRuleError),
@@ -142,7 +143,8 @@ async def test_enum_explanation_lists_allowed_values() -> None:
     with pytest.raises(ValidationError) as info:
         await recorded(422, V8).create("Foo", 1, ["x"])
     text = explain.error(info.value)
-    assert "resource_type: must be equal to one of the allowed values (allowed values: ManufacturingOrder, SalesOrderRow)" in text
+    assert ("resource_type: must be equal to one of the allowed values "
+            "(allowed values: ManufacturingOrder, SalesOrderRow)") in text
 
 
 async def test_retry_after_as_http_date_is_read() -> None:

@@ -66,8 +66,11 @@ class Sandbox:
                  f"'{self.config.api_key}'). Resources and their serial numbers:"]
         for rtype, rid in sorted(self.store.resources):
             serials = [r.serial_number for r in self.store.on(rtype, rid)]
-            shown = ", ".join(serials[:6]) + (f", … ({len(serials)} in all)" if len(serials) > 6 else "")
-            note = " (linked to a make-to-order MO)" if rtype == "SalesOrderRow" and rid in self.store.linked_rows else ""
+            shown = ", ".join(serials[:6])
+            if len(serials) > 6:
+                shown += f", … ({len(serials)} in all)"
+            linked = rtype == "SalesOrderRow" and rid in self.store.linked_rows
+            note = " (linked to a make-to-order MO)" if linked else ""
             lines.append(f"  {rtype} {rid}{note}: {shown or 'no serial numbers'}")
         return "\n".join(lines)
 
@@ -124,7 +127,8 @@ class Sandbox:
             fault = None
         if fault is not None and fault.kind == "status":
             extra = {"retry-after": fault.retry_after} if fault.retry_after is not None else {}
-            return fault.status, error_body(fault.status, style="flat" if fault.status == 429 else cfg.error_style), {**rate_headers, **extra}
+            style = "flat" if fault.status == 429 else cfg.error_style
+            return fault.status, error_body(fault.status, style=style), {**rate_headers, **extra}
         if fault is not None and fault.kind.endswith("_before"):
             self._fail(fault)
             return fault.status, HTML, rate_headers

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -117,14 +118,16 @@ def list_serials(store: Store, cfg: SandboxConfig, query: dict[str, str]) -> Rep
     pages = max(1, math.ceil(len(rows) / limit))
     headers = {}
     if cfg.pagination_header:
-        headers["x-pagination"] = (
-            f'{{"total_records":"{len(rows)}","total_pages":"{pages}","offset":"{(page - 1) * limit}",'
-            f'"page":"{page}","first_page":"{str(page == 1).lower()}","last_page":"{str(page >= pages).lower()}"}}')
+        meta = {"total_records": len(rows), "total_pages": pages, "offset": (page - 1) * limit,
+                "page": page, "first_page": page == 1, "last_page": page >= pages}
+        # Katana sends every value as a string, booleans as "true"/"false"
+        headers["x-pagination"] = json.dumps(
+            {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in meta.items()})
     return 200, (chunk if cfg.list_shape == "bare" else {"data": chunk}), headers
 
 
 def stock(store: Store) -> Reply:
     rows = [{"id": r.id, "serial_number": r.serial_number,
-             "in_stock": r.resource_type in IN_STOCK_TYPES, "transactions": store.history.get(r.id, [])}
-            for r in store.records.values()]
+             "in_stock": r.resource_type in IN_STOCK_TYPES,
+             "transactions": store.history.get(r.id, [])} for r in store.records.values()]
     return 200, {"data": rows}, {}

@@ -28,31 +28,38 @@ def check_body(body: Any, required: list[str], enum: list[str], list_key: str,
         if key not in body:
             errors.append(_detail([], "required", f"must have required property '{key}'",
                                   {"missingProperty": key}))
-    rid = body.get("resource_id")
     if "resource_id" in body:
-        if not isinstance(rid, int) or isinstance(rid, bool):
-            errors.append(_detail(["resource_id"], "type", "must be integer", {"type": "integer"}))
-        elif rid < 1:
-            errors.append(_detail(["resource_id"], "minimum", "must be >= 1",
-                                  {"comparison": ">=", "limit": 1}))
-        elif rid > MAX_ID:
-            errors.append(_detail(["resource_id"], "maximum", f"must be <= {MAX_ID}",
-                                  {"comparison": "<=", "limit": MAX_ID}))
+        errors += _check_id(body["resource_id"])
     if "resource_type" in body and body["resource_type"] not in enum:
         errors.append(_detail(["resource_type"], "enum", "must be equal to one of the allowed values",
                               {"allowedValues": enum}))
-    items = body.get(list_key)
     if list_key in body:
-        if not isinstance(items, list):
-            errors.append(_detail([list_key], "type", "must be array", {"type": "array"}))
-        else:
-            for n, item in enumerate(items):
-                ok = isinstance(item, str) if item_type == "string" else (
-                    isinstance(item, int | float) and not isinstance(item, bool))
-                if not ok:
-                    errors.append(_detail([list_key, n], "type", f"must be {item_type}",
-                                          {"type": item_type}))
+        errors += _check_items(body[list_key], list_key, item_type)
     return errors
+
+
+def _check_id(rid: Any) -> list[dict]:
+    if not isinstance(rid, int) or isinstance(rid, bool):
+        return [_detail(["resource_id"], "type", "must be integer", {"type": "integer"})]
+    if rid < 1:
+        return [_detail(["resource_id"], "minimum", "must be >= 1", {"comparison": ">=", "limit": 1})]
+    if rid > MAX_ID:
+        return [_detail(["resource_id"], "maximum", f"must be <= {MAX_ID}",
+                        {"comparison": "<=", "limit": MAX_ID})]
+    return []
+
+
+def _check_items(items: Any, list_key: str, item_type: str) -> list[dict]:
+    if not isinstance(items, list):
+        return [_detail([list_key], "type", "must be array", {"type": "array"})]
+
+    def ok(item: Any) -> bool:
+        if item_type == "string":
+            return isinstance(item, str)
+        return isinstance(item, int | float) and not isinstance(item, bool)
+
+    return [_detail([list_key, n], "type", f"must be {item_type}", {"type": item_type})
+            for n, item in enumerate(items) if not ok(item)]
 
 
 def render(details: list[dict], dialect: str) -> list[dict]:
