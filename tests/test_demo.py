@@ -1,0 +1,28 @@
+"""`katana-sn-mcp demo` end to end, as a newcomer runs it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_the_scripted_session_and_prints_the_answers() -> None:
+    proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp", "demo"], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "2 strings minted on ManufacturingOrder 1003." in out
+    assert "DEMO-404 (MISSING)" in out and "exists nowhere" in out
+    assert "2 strings transferred to SalesOrderRow 3001 and confirmed via the list endpoint" in out
+    assert "left alone: 886008" in out and "confirms nothing" in out
+    assert "NOT attached to SalesOrderRow 3001: DEMO-404" in out
+    assert "Confirmed: every expectation holds on ManufacturingOrder 1001" in out
+
+
+def test_demo_in_current_mode_shows_the_whole_call_refusal() -> None:
+    proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp", "demo", "--sandbox-mode",
+                           "current"], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert "refused the whole call" in proc.stdout and "Nothing was changed" in proc.stdout
