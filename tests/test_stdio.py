@@ -42,3 +42,23 @@ def test_missing_key_is_a_clear_start_up_error_on_stderr() -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "KATANA_API_KEY" in proc.stderr and "--sandbox" in proc.stderr
+
+
+async def test_the_key_never_reaches_stderr_even_at_debug_level(tmp_path: Path) -> None:
+    from mcp import ClientSession
+    from mcp.client.stdio import stdio_client
+
+    secret = "sk-live-do-not-log-0123456789"
+    errlog = (tmp_path / "stderr.txt").open("w+")
+    p = params("--log-level", "DEBUG", "--no-journal", KATANA_API_KEY=secret,
+               KATANA_BASE_URL="http://127.0.0.1:9/v1", KATANA_TIMEOUT="2")
+    async with stdio_client(p, errlog=errlog) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            r = await session.call_tool("list_serial_numbers", {"resource_id": 1})
+    assert r.is_error and "No usable answer came from Katana" in r.content[0].text
+    assert secret not in r.content[0].text
+    errlog.seek(0)
+    logged = errlog.read()
+    assert "serial_numbers" in logged  # debug logging was on and did log the calls
+    assert secret not in logged
