@@ -1,4 +1,5 @@
-"""`katana-sn-mcp serve`: build the server for real Katana or the sandbox, and run it."""
+"""`katana-sn-mcp serve`: build the server for real Katana or the sandbox, and run it
+over stdio (the default) or streamable HTTP."""
 
 from __future__ import annotations
 
@@ -20,16 +21,28 @@ def make_sandbox(args: argparse.Namespace) -> object:
 def serve(args: argparse.Namespace) -> None:
     settings = Settings()
     journal = Journal(None if args.no_journal else settings.journal_path)
+    auth = None
+    if args.http:
+        from katana_sn_mcp.http import RefusedBind, auth_for, check_bind
+
+        token = settings.katana_sn_mcp_token
+        secret = token.get_secret_value() if token else None
+        try:
+            check_bind(args.host, secret)
+        except RefusedBind as exc:
+            sys.stderr.write(f"katana-sn-mcp: {exc}\n")
+            sys.exit(2)
+        auth = auth_for(secret, args.host, args.port)
     if args.sandbox:
         sandbox = make_sandbox(args)
         sys.stderr.write(sandbox.describe() + "\n")  # type: ignore[attr-defined]
         factory = sandbox_factory(sandbox, settings)
     else:
         factory = client_factory(settings)  # raises MissingApiKey before anything starts
-    server = build_server(factory, journal)
+    server = build_server(factory, journal, auth=auth)
     if args.http:
         from katana_sn_mcp.http import run_http
 
-        run_http(server, settings, host=args.host, port=args.port)
+        run_http(server, args.host, args.port)
     else:
         server.run()
