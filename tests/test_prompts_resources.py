@@ -1,0 +1,57 @@
+"""Workflow prompts render with their arguments; resources read through the server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mcp import MCPError
+
+from tests.conftest import make_harness
+
+pytestmark = pytest.mark.anyio
+
+PROMPTS = {
+    "mint_serial_numbers": ({"manufacturing_order_id": "1003", "serial_numbers": "A-1, A-2"},
+                            ["create_serial_numbers", "verify_serial_numbers", "ManufacturingOrder",
+                             "1003", "- A-1\n- A-2", "DUPLICATE"]),
+    "transfer_to_sales_order_row": ({"sales_order_row_id": "3001", "serial_numbers": "SN-1"},
+                                    ["create_serial_numbers", "verify_serial_numbers",
+                                     "SalesOrderRow", "MISSING", "minted", "3001", "undefined"]),
+    "remove_serial_numbers": ({"resource_type": "ManufacturingOrder", "resource_id": "1001",
+                               "serial_numbers": "SN-1001-001"},
+                              ["list_serial_numbers", "delete_serial_numbers",
+                               "verify_serial_numbers", "204", "confirm", "ids"]),
+    "audit_serial_numbers": ({"resource_type": "SalesOrderRow", "resource_id": "3001",
+                              "expected_serial_numbers": "X\nY"},
+                             ["verify_serial_numbers", "list_serial_numbers", "- X\n- Y",
+                              "read-only"]),
+}
+
+
+@pytest.mark.parametrize("name", list(PROMPTS))
+async def test_prompt_renders_and_names_the_right_tools(tmp_path, era, name: str) -> None:
+    h = make_harness(tmp_path, era=era)
+    args, phrases = PROMPTS[name]
+    async with h.client() as client:
+        listed = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert {a.name for a in listed[name].arguments} == set(args)
+        result = await client.get_prompt(name, args)
+    text = result.messages[0].content.text
+    for phrase in phrases:
+        assert phrase in text, phrase
+    assert "$" not in text  # every placeholder filled
+
+
+async def test_guide_and_template_resources(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    async with h.client() as client:
+        guide = (await client.read_resource("katana://guide")).contents[0].text
+        data = json.loads((await client.read_resource(
+            "katana://serial-numbers/ManufacturingOrder/1001")).contents[0].text)
+        with pytest.raises(MCPError):
+            await client.read_resource("katana://serial-numbers/Nope/1")
+        templates = (await client.list_resource_templates()).resource_templates
+    assert "MISSING" in guide and "204" in guide and "Mint or transfer" in guide
+    assert data["count"] == 5 and data["complete"] is True
+    assert templates[0].uri_template == "katana://serial-numbers/{resource_type}/{resource_id}"
