@@ -26,3 +26,14 @@ def test_demo_in_current_mode_shows_the_whole_call_refusal() -> None:
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert "refused the whole call" in proc.stdout and "Nothing was changed" in proc.stdout
+
+
+def test_readme_shows_the_demos_real_output() -> None:
+    import re
+
+    proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp", "demo"], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"## Demo output.*?```text\n(.*?)```", readme, flags=re.S)
+    assert shown is not None
+    assert shown.group(1) == proc.stdout
