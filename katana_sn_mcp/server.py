@@ -4,10 +4,10 @@ whole-call failure into a ToolError whose text is the explanation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import (
     AcceptedElicitation,
@@ -23,7 +23,6 @@ from pydantic import Field, StringConstraints
 from katana_sn_mcp import __version__, explain, operations
 from katana_sn_mcp.confirm import ConfirmDeletion, ask, can_elicit, precheck, progress_of
 from katana_sn_mcp.journal import Journal
-from katana_sn_mcp.katana.client import KatanaClient
 from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan
 from katana_sn_mcp.operations.common import ReadType, WriteType
@@ -32,6 +31,9 @@ from katana_sn_mcp.prompt_library import register_prompts
 from katana_sn_mcp.resources import register_resources
 from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, VerifyResult
 from katana_sn_mcp.strict_args import RejectUnknownArguments
+
+if TYPE_CHECKING:
+    from katana_sn_mcp.katana.client import KatanaClient
 
 INSTRUCTIONS = """Manage serial numbers in Katana MRP.
 - create_serial_numbers MINTS new strings on a ManufacturingOrder or PurchaseOrderRow, and
@@ -49,8 +51,22 @@ SerialId = Annotated[int, Field(strict=True, ge=1, le=2147483647)]
 
 @dataclass
 class AppState:
-    client: KatanaClient
+    """Shared by every session. The Katana client (and with it the HTTP stack) is made on
+    first use, so `initialize` and `tools/list` answer at the SDK's own start-up floor."""
+
+    make_client: Callable[[], KatanaClient]
     journal: Journal
+    _client: KatanaClient | None = None
+
+    @property
+    def client(self) -> KatanaClient:
+        if self._client is None:
+            self._client = self.make_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def _fail(exc: KatanaError, resource_type: str | None, resource_id: int | None,
@@ -67,11 +83,11 @@ def build_server(make_client: Any, journal: Journal | None = None, *,
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
-        client: KatanaClient = make_client()
+        app = AppState(make_client=make_client, journal=journal)
         try:
-            yield AppState(client=client, journal=journal)
+            yield app
         finally:
-            await client.aclose()
+            await app.aclose()
 
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
                     lifespan=lifespan, **(auth or {}))

@@ -27,11 +27,16 @@ from katana_sn_mcp.katana.errors import (
     error_from_response,
     error_from_transport,
 )
-from katana_sn_mcp.katana.models import CreateResponse, SerialRecord, is_last_page, parse_list
+from katana_sn_mcp.katana.models import (
+    PAGE_SIZE,
+    CreateResponse,
+    SerialRecord,
+    is_last_page,
+    parse_list,
+)
 from katana_sn_mcp.katana.pacing import Pacer
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 250  # Katana's maximum; larger limits are silently clamped
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 PageCallback = Callable[[int, int], Awaitable[None]]
 

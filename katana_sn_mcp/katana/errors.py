@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from katana_sn_mcp.katana.models import ErrorBody, ValidationDetail
+
+if TYPE_CHECKING:  # httpx is imported on first use, keeping it off the start-up path
+    import httpx
 
 
 class KatanaError(Exception):
@@ -127,6 +128,8 @@ def error_from_response(response: httpx.Response) -> KatanaError:
 
 def error_from_transport(exc: httpx.HTTPError) -> TransportError:
     """A connect failure never reached Katana; anything later may have been applied."""
+    import httpx
+
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     what = type(exc).__name__
     return TransportError(f"{what}: {exc}" if str(exc) else what, may_have_applied=not never_sent)

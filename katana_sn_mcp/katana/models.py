@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+PAGE_SIZE = 250  # Katana's maximum page; larger limits are silently clamped
 SENTINELS = frozenset({"undefined", "null", ""})
 
 

@@ -9,12 +9,15 @@ dropped connection, non-JSON, 5xx) the POST is never re-sent: the listing decide
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from katana_sn_mcp import explain
-from katana_sn_mcp.katana.client import KatanaClient
 from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
 from katana_sn_mcp.katana.models import CreateResponse, SerialRecord
 from katana_sn_mcp.operations.common import MINT_TYPES, Progress, outcome_of, plural
+
+if TYPE_CHECKING:
+    from katana_sn_mcp.katana.client import KatanaClient
 from katana_sn_mcp.results import CreatedItem, CreateResult, FailedString
 
 

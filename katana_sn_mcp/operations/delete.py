@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from katana_sn_mcp import explain
-from katana_sn_mcp.katana.client import KatanaClient
 from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
 from katana_sn_mcp.operations.common import Progress, outcome_of, plural
+
+if TYPE_CHECKING:
+    from katana_sn_mcp.katana.client import KatanaClient
 from katana_sn_mcp.results import DeleteResult, NotAttached
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from katana_sn_mcp.explain import resource
-from katana_sn_mcp.katana.client import PAGE_SIZE, KatanaClient
-from katana_sn_mcp.katana.models import SerialRecord
+from katana_sn_mcp.katana.models import PAGE_SIZE, SerialRecord
 from katana_sn_mcp.operations.common import Progress, plural
+
+if TYPE_CHECKING:
+    from katana_sn_mcp.katana.client import KatanaClient
 from katana_sn_mcp.results import AbsentCheck, AttachedCheck, ListedSerial, ListResult, VerifyResult
 
 
