@@ -40,6 +40,10 @@ def cold_start(runs: int) -> dict:
 
 
 def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)  # before the SDK configures INFO on import
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one run each, small sizes")
     ap.add_argument("--out", type=Path, default=Path("bench/report.json"))

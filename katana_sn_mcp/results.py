@@ -7,15 +7,33 @@ resource before and are gone after, read from the list endpoint, never the ids w
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+def _compact(schema: dict[str, Any]) -> None:
+    """Publish a lean schema: no per-property titles, and `type: [T, "null"]` instead of
+    `anyOf`. Hosts that validate structured output (the SDK's client does, with jsonschema)
+    spend most of a call's time descending `anyOf` branches; tools/list gets smaller too."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        branches = prop.get("anyOf")
+        if branches and len(branches) == 2 and {"type": "null"} in branches:
+            other = next(b for b in branches if b != {"type": "null"})
+            if set(other) == {"type"} and isinstance(other["type"], str):
+                del prop["anyOf"]
+                prop["type"] = [other["type"], "null"]
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_compact)
+
 
 Outcome = Literal["applied", "partially_applied", "not_applied", "unknown"]
 Landing = Literal["reported", "confirmed", "unconfirmed"]
 
 
-class CreatedItem(BaseModel):
+class CreatedItem(Result):
     serial_number: str
     id: int | None = Field(None, description="Katana serial-number id (use it to delete)")
     resource_type: str | None = None
@@ -27,13 +45,13 @@ class CreatedItem(BaseModel):
     )
 
 
-class FailedString(BaseModel):
+class FailedString(Result):
     serial_number: str
     reason: str = Field(description="Katana's reason code, e.g. DUPLICATE, MISSING")
     explanation: str
 
 
-class CreateResult(BaseModel):
+class CreateResult(Result):
     summary: str
     outcome: Outcome
     operation: Literal["mint", "transfer"]
@@ -47,12 +65,12 @@ class CreateResult(BaseModel):
     next_steps: list[str] = Field(default_factory=list)
 
 
-class NotAttached(BaseModel):
+class NotAttached(Result):
     id: int
     found_on: str | None = Field(None, description="where the id is instead, when known")
 
 
-class DeleteResult(BaseModel):
+class DeleteResult(Result):
     summary: str
     outcome: Outcome | Literal["planned", "declined"]
     resource_type: str
@@ -69,7 +87,7 @@ class DeleteResult(BaseModel):
     next_steps: list[str] = Field(default_factory=list)
 
 
-class ListedSerial(BaseModel):
+class ListedSerial(Result):
     id: int | None
     serial_number: str
     resource_type: str | None
@@ -79,7 +97,7 @@ class ListedSerial(BaseModel):
     quantity_change: int | None = None
 
 
-class ListResult(BaseModel):
+class ListResult(Result):
     summary: str
     count: int
     complete: bool = Field(description="true when every matching row is included")
@@ -87,19 +105,19 @@ class ListResult(BaseModel):
     serial_numbers: list[ListedSerial]
 
 
-class AttachedCheck(BaseModel):
+class AttachedCheck(Result):
     serial_number: str
     verdict: Literal["attached", "not_attached"]
     id: int | None = None
 
 
-class AbsentCheck(BaseModel):
+class AbsentCheck(Result):
     id: int
     verdict: Literal["absent", "still_attached"]
     serial_number: str | None = None
 
 
-class VerifyResult(BaseModel):
+class VerifyResult(Result):
     summary: str
     all_confirmed: bool
     resource_type: str
