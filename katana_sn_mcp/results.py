@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+
 def _compact(schema: dict[str, Any]) -> None:
     """Publish a lean schema: no per-property titles, and `type: [T, "null"]` instead of
     `anyOf`. Hosts that validate structured output (the SDK's client does, with jsonschema)
