@@ -103,6 +103,22 @@ def state(ctx: Context) -> AppState:
     return ctx.request_context.lifespan_context
 
 
+JOURNALLED = {"katana_status", "outcome", "verified", "removed", "still_attached", "unknown",
+              "summary"}
+
+
+def journal_write(ctx: Context, tool: str, request: dict[str, Any],
+                  result: CreateResult | DeleteResult | None = None,
+                  failure: KatanaError | None = None) -> None:
+    """One journal line per write: what was asked, Katana's status, the outcome."""
+    if failure is not None:  # these failures change nothing (ambiguous ones become results)
+        facts: dict[str, Any] = {"katana_status": failure.status, "outcome": "not_applied",
+                                 "error": failure.katana_says()}
+    else:
+        facts = result.model_dump(include=JOURNALLED) if result else {}
+    state(ctx).journal.record(tool, request, **facts)
+
+
 def register_write_tools(mcp: MCPServer) -> None:
     @mcp.tool(title="Create serial numbers", annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=False, idempotent_hint=False,
@@ -124,12 +140,9 @@ def register_write_tools(mcp: MCPServer) -> None:
                 state(ctx).client, resource_type, resource_id, serial_numbers,
                 verify=verify, progress=progress_of(ctx, "confirming landings"))
         except KatanaError as exc:
-            state(ctx).journal.record("create_serial_numbers", request, katana_status=exc.status,
-                                      outcome="not_applied", error=exc.katana_says())
+            journal_write(ctx, "create_serial_numbers", request, failure=exc)
             raise _fail(exc, resource_type, resource_id, write=True) from exc
-        state(ctx).journal.record(
-            "create_serial_numbers", request, katana_status=result.katana_status,
-            outcome=result.outcome, verified=result.verified, summary=result.summary)
+        journal_write(ctx, "create_serial_numbers", request, result=result)
         return result
 
     @mcp.tool(title="Delete serial numbers", annotations=ToolAnnotations(
@@ -161,13 +174,9 @@ def register_write_tools(mcp: MCPServer) -> None:
             result = await operations.execute_delete(
                 state(ctx).client, plan, progress_of(ctx, "re-reading after the delete"))
         except KatanaError as exc:
-            state(ctx).journal.record("delete_serial_numbers", request, katana_status=exc.status,
-                                      outcome="not_applied", error=exc.katana_says())
+            journal_write(ctx, "delete_serial_numbers", request, failure=exc)
             raise _fail(exc, resource_type, resource_id, write=True) from exc
-        state(ctx).journal.record(
-            "delete_serial_numbers", request, katana_status=result.katana_status,
-            outcome=result.outcome, verified=result.verified, removed=result.removed,
-            still_attached=result.still_attached, summary=result.summary)
+        journal_write(ctx, "delete_serial_numbers", request, result=result)
         return result
 
 
