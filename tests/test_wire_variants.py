@@ -214,3 +214,18 @@ async def test_list_all_uses_x_pagination_when_present(header, requests) -> None
     client = KatanaClient("k", "http://katana.test/v1", transport=httpx.MockTransport(handler))
     assert len(await client.list_all(resource_id=1)) == 250
     assert len(calls) == requests
+
+
+async def test_an_unreadable_create_body_is_an_ambiguous_transport_error() -> None:
+    with pytest.raises(TransportError) as info:
+        await recorded(200, ["not", "an", "object"]).create("ManufacturingOrder", 1, ["x"])
+    assert info.value.may_have_applied is True
+
+
+async def test_an_unreadable_list_page_is_retried() -> None:
+    answers = iter([httpx.Response(200, content=b"<html>oops</html>"),
+                    httpx.Response(200, json={"data": [SENTINEL_ROW]})])
+    client = KatanaClient("k", "http://katana.test/v1",
+                          transport=httpx.MockTransport(lambda request: next(answers)),
+                          retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01))
+    assert len(await client.list_page()) == 1

@@ -94,17 +94,21 @@ class KatanaClient:
             "resource_id": resource_id,
             "serial_numbers": list(serial_numbers),
         }
-        response = await self._request("POST", "serial_numbers", json=body)
-        if response.status_code == 204 or not response.content:
+        response, payload = await self._request("POST", "serial_numbers", json=body)
+        if response.status_code == 204 or payload is None:
             return CreateResponse(no_content=True, status=response.status_code)
-        parsed = CreateResponse.model_validate(self._json(response))
+        try:
+            parsed = CreateResponse.model_validate(payload)
+        except ValueError as exc:  # a 2xx we cannot read: treat like no answer at all
+            raise TransportError(f"unreadable create body: {str(exc)[:200]}",
+                                 may_have_applied=True, status=response.status_code) from exc
         parsed.status = response.status_code
         return parsed
 
     async def delete(self, resource_type: str, resource_id: int, ids: Sequence[int]) -> int:
         """Returns the status (204). It confirms nothing: Katana answers 204 for any ids."""
         body = {"resource_type": resource_type, "resource_id": resource_id, "ids": list(ids)}
-        response = await self._request("DELETE", "serial_numbers", json=body)
+        response, _ = await self._request("DELETE", "serial_numbers", json=body)
         return response.status_code
 
     async def list_page(
@@ -148,9 +152,9 @@ class KatanaClient:
             params["resource_type"] = resource_type
         if resource_id is not None:
             params["resource_id"] = resource_id
-        response = await self._request("GET", "serial_numbers", params=params)
+        response, payload = await self._request("GET", "serial_numbers", params=params)
         try:
-            rows = parse_list(self._json(response))
+            rows = parse_list(payload)
         except ValueError as exc:
             raise TransportError(f"unreadable list body: {exc}", may_have_applied=False) from exc
         return rows, is_last_page(response.headers.get("x-pagination"))
@@ -189,7 +193,8 @@ class KatanaClient:
         )
         return backoff(state)
 
-    async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+    async def _request(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any]:
+        """The response and its parsed JSON body (None when empty), after retries."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
@@ -201,7 +206,7 @@ class KatanaClient:
                 return await self._attempt(method, path, **kw)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, method: str, path: str, **kw: Any) -> httpx.Response:
+    async def _attempt(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any]:
         await self.pacer.acquire()
         self.requests_sent += 1
         try:
@@ -212,6 +217,8 @@ class KatanaClient:
         self.pacer.observe(response.headers)
         log.debug("%s /%s -> %s", method, path, response.status_code)
         if response.is_success:
-            return response
+            # parsed inside the attempt: an unreadable answer is retried like a dropped
+            # one where that is safe (never for a POST that may have been applied)
+            return response, (self._json(response) if response.content else None)
         error: KatanaError = error_from_response(response)
         raise error
