@@ -65,6 +65,8 @@ async def test_transfer_without_verification_never_states_unknown_landing_as_fac
     assert item["landing"] == "unconfirmed" and item["resource_id"] is None
     assert item["transaction_id"] is None
     assert any("verify_serial_numbers" in s for s in out["next_steps"])
+    assert out["summary"].startswith("Katana reported 1 string as transferred to SalesOrderRow 3001 "
+                                     "but gave no landing data, and it has not been confirmed")
 
 
 async def test_transfer_of_unknown_string_in_seeds_mode_is_missing_and_moves_the_rest(tmp_path) -> None:

@@ -122,9 +122,14 @@ def _result(base: dict, succeeded: list[CreatedItem], failed: list[FailedString]
     if unknown:
         parts.append(f"{plural(len(unknown), 'string')} reported by Katana as applied but NOT "
                      f"seen on {where} when re-read, so unconfirmed: {', '.join(unknown)}.")
-    if succeeded:
+    unconfirmed = [i for i in succeeded if i.landing == "unconfirmed"]
+    if unconfirmed:
+        parts.append(f"Katana reported {plural(len(unconfirmed), 'string')} as {verb} {where} "
+                     "but gave no landing data, and it has not been confirmed: "
+                     f"{', '.join(i.serial_number for i in unconfirmed)}.")
+    if len(succeeded) > len(unconfirmed):
         how = " and confirmed via the list endpoint" if verified else ""
-        parts.append(f"{plural(len(succeeded), 'string')} {verb} {where}{how}.")
+        parts.append(f"{plural(len(succeeded) - len(unconfirmed), 'string')} {verb} {where}{how}.")
     if not parts:
         parts.append(f"Nothing was {verb} {where}.")
     steps = [f.explanation for f in failed[:3]] + notes
