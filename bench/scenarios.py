@@ -88,10 +88,32 @@ def call_overhead(n: int) -> dict[str, Any]:
             return tool, direct
 
         tool, direct = anyio.run(run)
+    echo = _echo_floor(n)
     t, d = statistics.median(tool), statistics.median(direct)
     return {"calls": n, "tool_median_ms": round(t * 1000, 2),
             "direct_httpx_median_ms": round(d * 1000, 2), "ratio": round(t / d, 2),
-            "target_ratio": 1.5}
+            "target_ratio": 1.5, "sdk_echo_over_stdio_ms": round(echo * 1000, 2),
+            "floor_ratio_sdk_plus_get": round((echo + d) / d, 2)}
+
+
+def _echo_floor(n: int) -> float:
+    """What any MCP tool call over stdio costs: the bare SDK server's echo tool."""
+    params = StdioServerParameters(command=sys.executable,
+                                   args=[str(ROOT / "bench" / "floor_server.py")],
+                                   env={"PATH": os.environ.get("PATH", "")})
+
+    async def run() -> float:
+        async with Client(params) as client:
+            for _ in range(3):
+                await client.call_tool("echo", {"text": "x"})
+            times = []
+            for _ in range(n):
+                t = time.perf_counter()
+                await client.call_tool("echo", {"text": "x"})
+                times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    return anyio.run(run)
 
 
 def _pages(n: int) -> int:
