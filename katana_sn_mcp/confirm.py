@@ -14,6 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from katana_sn_mcp import explain
+from katana_sn_mcp.app_state import state
 from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan, plan_delete
 
@@ -35,7 +36,7 @@ def progress_of(ctx: Context, what: str) -> Any:
 
 
 async def precheck(resource_type: str, resource_id: int, ids: list[int], ctx: Context) -> DeletePlan:
-    client = ctx.request_context.lifespan_context.client
+    client = state(ctx).client
     try:
         return await plan_delete(client, resource_type, resource_id, ids,
                                  progress_of(ctx, "checking what is attached"))

@@ -15,6 +15,7 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -57,8 +58,8 @@ def auth_for(token: str | None, host: str, port: int) -> dict[str, object] | Non
     shown = f"[{host}]" if ":" in host else host
     return {
         "token_verifier": StaticToken(token),
-        "auth": AuthSettings(issuer_url="https://auth.invalid",  # unused: a static token
-                             resource_server_url=f"http://{shown}:{port}/mcp",
+        "auth": AuthSettings(issuer_url=AnyHttpUrl("https://auth.invalid"),  # unused here
+                             resource_server_url=AnyHttpUrl(f"http://{shown}:{port}/mcp"),
                              validate_token_resource=False, required_scopes=[SCOPE]),
     }
 

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from katana_sn_mcp import explain
+from katana_sn_mcp.app_state import state
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import list_serial_numbers
@@ -37,7 +38,7 @@ def register_resources(mcp: MCPServer, journal: Journal) -> None:
         if resource_type not in READ_TYPES or not resource_id.isdigit() or int(resource_id) < 1:
             raise ResourceError(f"Use katana://serial-numbers/<type>/<id> with a positive id "
                                 f"and a type among {', '.join(sorted(READ_TYPES))}.")
-        client = ctx.request_context.lifespan_context.client
+        client = state(ctx).client
         try:
             result = await list_serial_numbers(client, resource_type, int(resource_id))
         except KatanaError as exc:

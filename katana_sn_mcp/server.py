@@ -4,9 +4,8 @@ whole-call failure into a ToolError whose text is the explanation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import (
@@ -21,6 +20,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field, StringConstraints
 
 from katana_sn_mcp import __version__, explain, operations
+from katana_sn_mcp.app_state import AppState, state
 from katana_sn_mcp.confirm import ConfirmDeletion, ask, can_elicit, precheck, progress_of
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.errors import KatanaError
@@ -33,7 +33,7 @@ from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, Verify
 from katana_sn_mcp.strict_args import RejectUnknownArguments
 
 if TYPE_CHECKING:
-    from katana_sn_mcp.katana.client import KatanaClient
+    pass
 
 INSTRUCTIONS = """Manage serial numbers in Katana MRP.
 - create_serial_numbers MINTS new strings on a ManufacturingOrder or PurchaseOrderRow, and
@@ -47,26 +47,6 @@ INSTRUCTIONS = """Manage serial numbers in Katana MRP.
 ResourceId = Annotated[int, Field(strict=True, ge=1, le=2147483647, description="Katana id of the resource")]
 Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255, pattern=r"^\S(.*\S)?$")]
 SerialId = Annotated[int, Field(strict=True, ge=1, le=2147483647)]
-
-
-@dataclass
-class AppState:
-    """Shared by every session. The Katana client (and with it the HTTP stack) is made on
-    first use, so `initialize` and `tools/list` answer at the SDK's own start-up floor."""
-
-    make_client: Callable[[], KatanaClient]
-    journal: Journal
-    _client: KatanaClient | None = None
-
-    @property
-    def client(self) -> KatanaClient:
-        if self._client is None:
-            self._client = self.make_client()
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
 
 
 def _fail(exc: KatanaError, resource_type: str | None, resource_id: int | None,
@@ -97,10 +77,6 @@ def build_server(make_client: Any, journal: Journal | None = None, *,
     register_resources(mcp, journal)
     register_prompts(mcp)
     return mcp
-
-
-def state(ctx: Context) -> AppState:
-    return ctx.request_context.lifespan_context
 
 
 JOURNALLED = {"katana_status", "outcome", "verified", "removed", "still_attached", "unknown",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, get_args
 
 from katana_sn_mcp.results import Outcome
 
@@ -16,7 +16,7 @@ ReadType = Literal[
     "ManufacturingOrder", "PurchaseOrderRow", "SalesOrderRow", "StockTransferRow",
     "StockAdjustmentRow", "Production", "SalesOrderFulfillmentRow",
 ]
-READ_TYPES = frozenset(ReadType.__args__)
+READ_TYPES = frozenset(get_args(ReadType))
 Progress = Callable[[int, int], Awaitable[None]]
 
 

@@ -18,10 +18,10 @@ from katana_sn_mcp.operations.common import MINT_TYPES, Progress, outcome_of, pl
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
-from katana_sn_mcp.results import CreatedItem, CreateResult, FailedString
+from katana_sn_mcp.results import CreatedItem, CreateResult, FailedString, Landing
 
 
-def _item(rec: SerialRecord, landing: str) -> CreatedItem:
+def _item(rec: SerialRecord, landing: Landing) -> CreatedItem:
     return CreatedItem(
         serial_number=rec.serial_number, id=rec.id, resource_type=rec.resource_type,
         resource_id=rec.resource_id, transaction_id=rec.transaction_id, landing=landing,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from katana_sn_mcp import explain
 from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
@@ -57,7 +57,8 @@ async def plan_delete(
                                                             if i in present})
 
 
-def planned_result(plan: DeletePlan, outcome: str, summary: str) -> DeleteResult:
+def planned_result(plan: DeletePlan, outcome: Literal["not_applied", "planned", "declined"],
+                   summary: str) -> DeleteResult:
     """No DELETE sent: a plan awaiting confirmation, a declined one, or nothing to do."""
     return DeleteResult(
         summary=summary, outcome=outcome, resource_type=plan.resource_type,

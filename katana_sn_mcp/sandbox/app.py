@@ -126,9 +126,10 @@ class Sandbox:
             await anyio.sleep(fault.delay)
             fault = None
         if fault is not None and fault.kind == "status":
-            extra = {"retry-after": fault.retry_after} if fault.retry_after is not None else {}
+            if fault.retry_after is not None:
+                rate_headers["retry-after"] = fault.retry_after
             style = "flat" if fault.status == 429 else cfg.error_style
-            return fault.status, error_body(fault.status, style=style), {**rate_headers, **extra}
+            return fault.status, error_body(fault.status, style=style), rate_headers
         if fault is not None and fault.kind.endswith("_before"):
             self._fail(fault)
             return fault.status, HTML, rate_headers
