@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pydantic import ValidationError
+
     from katana_sn_mcp.settings import MissingApiKey
 
     try:
@@ -54,6 +56,11 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(run_doctor(args))
     except MissingApiKey as exc:
         sys.stderr.write(f"katana-sn-mcp: {exc}\n")
+        sys.exit(2)
+    except ValidationError as exc:  # a malformed environment variable, named plainly
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+            sys.stderr.write(f"katana-sn-mcp: {name}: {err['msg']}\n")
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -62,3 +62,13 @@ async def test_the_key_never_reaches_stderr_even_at_debug_level(tmp_path: Path) 
     logged = errlog.read()
     assert "serial_numbers" in logged  # debug logging was on and did log the calls
     assert secret not in logged
+
+
+def test_a_malformed_setting_is_named_on_stderr_without_a_traceback() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KATANA_TIMEOUT": "soon",
+           "KATANA_API_KEY": "sk-never-shown-42"}
+    proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp"], env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "KATANA_TIMEOUT" in proc.stderr and "Traceback" not in proc.stderr
+    assert "sk-never-shown-42" not in proc.stderr
