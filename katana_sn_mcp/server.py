@@ -4,7 +4,7 @@ whole-call failure into a ToolError whose text is the explanation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,7 +33,7 @@ from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, Verify
 from katana_sn_mcp.strict_args import RejectUnknownArguments
 
 if TYPE_CHECKING:
-    pass
+    from katana_sn_mcp.katana.client import KatanaClient
 
 INSTRUCTIONS = """Manage serial numbers in Katana MRP.
 - create_serial_numbers MINTS new strings on a ManufacturingOrder or PurchaseOrderRow, and
@@ -55,7 +55,7 @@ def _fail(exc: KatanaError, resource_type: str | None, resource_id: int | None,
                                    write=write))
 
 
-def build_server(make_client: Any, journal: Journal | None = None, *,
+def build_server(make_client: Callable[[], KatanaClient], journal: Journal | None = None, *,
                  auth: dict[str, Any] | None = None) -> MCPServer:
     """`make_client()` returns a KatanaClient (real Katana or the sandbox transport).
     `auth` (token_verifier + auth settings, see http.py) protects the HTTP transport."""
@@ -163,7 +163,7 @@ def register_read_tools(mcp: MCPServer) -> None:
         ctx: Context,
         resource_type: ReadType | None = None,
         resource_id: ResourceId | None = None,
-        page: Annotated[int | None, Field(ge=1, le=100000, description="one page of 250; "
+        page: Annotated[int | None, Field(strict=True, ge=1, le=100000, description="one page of 250; "
                                           "omit to read every page")] = None,
     ) -> ListResult:
         """List serial numbers, optionally for one resource type and/or id."""

@@ -73,3 +73,16 @@ async def test_retries_hide_a_transient_failure_from_the_caller(tmp_path, era) -
     h.sandbox.inject(Fault(kind="status", status=502, count=2))
     r = await h.call("list_serial_numbers", LIST)
     assert not r.is_error and r.structured_content["count"] == 5
+
+
+async def test_a_failed_pre_check_is_explained_and_nothing_is_deleted(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    target = h.sandbox.find("SN-1001-001").id
+    h.sandbox.inject(Fault(kind="status", status=503, method="GET", count=10))
+    r = await h.call("delete_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                               "resource_id": 1001, "ids": [target],
+                                               "confirm": True})
+    assert r.is_error
+    assert "internal error (503)" in text(r) and "Katana answered 503" in text(r)
+    assert h.sandbox.find("SN-1001-001") is not None
+    assert not any(q.method == "DELETE" for q in h.sandbox.requests)
