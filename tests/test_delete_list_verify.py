@@ -83,3 +83,17 @@ async def test_verify_gives_per_item_verdicts_and_all_confirmed(harness: Harness
         "expect_attached": ["SN-1001-001"], "expect_absent_ids": [424242]})
     assert r.structured_content["all_confirmed"] is True
     assert r.structured_content["attached_count"] == 5
+
+
+async def test_an_unfiltered_giant_listing_stops_after_twenty_pages(tmp_path) -> None:
+    from tests.conftest import make_harness
+
+    h = make_harness(tmp_path)
+    h.sandbox.mint("SalesOrderRow", 3001, [f"G-{i:05d}" for i in range(5100)])
+    r = await h.call("list_serial_numbers", {"resource_type": "SalesOrderRow"})
+    out = r.structured_content
+    assert out["count"] == 5000 and out["complete"] is False and out["next_page"] == 21
+    assert "first 20 pages only" in out["summary"]
+    assert len(h.sandbox.requests) == 20
+    r = await h.call("list_serial_numbers", {"resource_type": "SalesOrderRow", "page": 21})
+    assert r.structured_content["count"] == 100

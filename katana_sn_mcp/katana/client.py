@@ -10,7 +10,7 @@ opened).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,27 +122,36 @@ class KatanaClient:
         rows, _ = await self._page(resource_type, resource_id, page, limit)
         return rows
 
+    async def iter_pages(
+        self, *, resource_type: str | None = None, resource_id: int | None = None,
+        max_pages: int = 400,
+    ) -> AsyncIterator[list[SerialRecord]]:
+        """Pages of 250 until a short page, or until the `X-Pagination` header says this was
+        the last one (which saves a request when the total is a multiple of 250)."""
+        for page in range(1, max_pages + 1):
+            batch, last = await self._page(resource_type, resource_id, page, PAGE_SIZE)
+            yield batch
+            if last or len(batch) < PAGE_SIZE:
+                return
+        raise TransportError(f"listing did not end after {max_pages} pages",
+                             may_have_applied=False)
+
     async def list_all(
         self,
         *,
         resource_type: str | None = None,
         resource_id: int | None = None,
         on_page: PageCallback | None = None,
-        max_pages: int = 400,
     ) -> list[SerialRecord]:
-        """Every row matching the filters: pages of 250 until a short page, or until the
-        `X-Pagination` header says this was the last page (saves one request)."""
+        """Every row matching the filters."""
         rows: list[SerialRecord] = []
-        for page in range(1, max_pages + 1):
-            batch, last = await self._page(resource_type, resource_id, page, PAGE_SIZE)
+        pages = 0
+        async for batch in self.iter_pages(resource_type=resource_type, resource_id=resource_id):
             rows.extend(batch)
+            pages += 1
             if on_page is not None:
-                await on_page(page, len(rows))
-            if last or len(batch) < PAGE_SIZE:
-                return rows
-        raise TransportError(
-            f"listing did not end after {max_pages} pages", may_have_applied=False
-        )
+                await on_page(pages, len(rows))
+        return rows
 
     async def _page(
         self, resource_type: str | None, resource_id: int | None, page: int, limit: int

@@ -15,10 +15,10 @@ from katana_sn_mcp import explain
 from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
 from katana_sn_mcp.katana.models import CreateResponse, SerialRecord
 from katana_sn_mcp.operations.common import MINT_TYPES, Progress, outcome_of, plural
+from katana_sn_mcp.results import CreatedItem, CreateResult, FailedString, Landing
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
-from katana_sn_mcp.results import CreatedItem, CreateResult, FailedString, Landing
 
 
 def _item(rec: SerialRecord, landing: Landing) -> CreatedItem:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Literal
 from katana_sn_mcp import explain
 from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
 from katana_sn_mcp.operations.common import Progress, outcome_of, plural
+from katana_sn_mcp.results import DeleteResult, NotAttached
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
-from katana_sn_mcp.results import DeleteResult, NotAttached
 
 
 @dataclass

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from katana_sn_mcp.explain import resource
 from katana_sn_mcp.katana.models import PAGE_SIZE, SerialRecord
 from katana_sn_mcp.operations.common import Progress, plural
+from katana_sn_mcp.results import AbsentCheck, AttachedCheck, ListedSerial, ListResult, VerifyResult
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
-from katana_sn_mcp.results import AbsentCheck, AttachedCheck, ListedSerial, ListResult, VerifyResult
+
+MAX_LIST_PAGES = 20  # 5,000 rows, 20 of the 60 requests a minute allows
 
 
 def listed(row: SerialRecord) -> ListedSerial:
@@ -25,7 +27,7 @@ async def list_serial_numbers(
     page: int | None = None,
     progress: Progress | None = None,
 ) -> ListResult:
-    """One page (when `page` is given) or every page."""
+    """One page (when `page` is given) or every page, up to MAX_LIST_PAGES."""
     scope = " ".join(str(x) for x in (resource_type, resource_id) if x is not None) or "this account"
     if page is not None:
         rows = await client.list_page(
@@ -39,13 +41,34 @@ async def list_serial_numbers(
             summary=summary, count=len(rows), complete=False,
             next_page=page + 1 if more else None, serial_numbers=[listed(r) for r in rows],
         )
-    rows = await client.list_all(
-        resource_type=resource_type, resource_id=resource_id, on_page=progress
-    )
-    return ListResult(
-        summary=f"{plural(len(rows), 'serial number')} on {scope} (all pages read).",
-        count=len(rows), complete=True, serial_numbers=[listed(r) for r in rows],
-    )
+    rows, pages, complete = await _leading_pages(client, resource_type, resource_id, progress)
+    summary = f"{plural(len(rows), 'serial number')} on {scope}"
+    if complete:
+        summary += " (all pages read)."
+    else:
+        summary += (f": the first {pages} pages only, there are more. Narrow the filters, or "
+                    f"ask for page {pages + 1} onwards.")
+    return ListResult(summary=summary, count=len(rows), complete=complete,
+                      next_page=None if complete else pages + 1,
+                      serial_numbers=[listed(r) for r in rows])
+
+
+async def _leading_pages(
+    client: KatanaClient, resource_type: str | None, resource_id: int | None,
+    progress: Progress | None,
+) -> tuple[list[SerialRecord], int, bool]:
+    """Every page, or the first MAX_LIST_PAGES when there are more (keeping the rate
+    budget for the rest of the session); says whether the listing is complete."""
+    rows: list[SerialRecord] = []
+    pages = 0
+    async for batch in client.iter_pages(resource_type=resource_type, resource_id=resource_id):
+        rows.extend(batch)
+        pages += 1
+        if progress is not None:
+            await progress(pages, len(rows))
+        if pages == MAX_LIST_PAGES and len(batch) == PAGE_SIZE:
+            return rows, pages, False
+    return rows, pages, True
 
 
 async def verify_serial_numbers(
