@@ -10,7 +10,7 @@ opened).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,35 +122,33 @@ class KatanaClient:
         rows, _ = await self._page(resource_type, resource_id, page, limit)
         return rows
 
-    async def iter_pages(
+    async def list_leading(
         self, *, resource_type: str | None = None, resource_id: int | None = None,
-        max_pages: int = 400,
-    ) -> AsyncIterator[list[SerialRecord]]:
+        on_page: PageCallback | None = None, max_pages: int = 400,
+    ) -> tuple[list[SerialRecord], int, bool]:
         """Pages of 250 until a short page, or until the `X-Pagination` header says this was
-        the last one (which saves a request when the total is a multiple of 250)."""
+        the last one (saving a request when the total is a multiple of 250), or until
+        `max_pages`. Returns the rows, the pages read, and whether that was everything."""
+        rows: list[SerialRecord] = []
         for page in range(1, max_pages + 1):
             batch, last = await self._page(resource_type, resource_id, page, PAGE_SIZE)
-            yield batch
+            rows.extend(batch)
+            if on_page is not None:
+                await on_page(page, len(rows))
             if last or len(batch) < PAGE_SIZE:
-                return
-        raise TransportError(f"listing did not end after {max_pages} pages",
-                             may_have_applied=False)
+                return rows, page, True
+        return rows, max_pages, False
 
     async def list_all(
-        self,
-        *,
-        resource_type: str | None = None,
-        resource_id: int | None = None,
+        self, *, resource_type: str | None = None, resource_id: int | None = None,
         on_page: PageCallback | None = None,
     ) -> list[SerialRecord]:
-        """Every row matching the filters."""
-        rows: list[SerialRecord] = []
-        pages = 0
-        async for batch in self.iter_pages(resource_type=resource_type, resource_id=resource_id):
-            rows.extend(batch)
-            pages += 1
-            if on_page is not None:
-                await on_page(pages, len(rows))
+        """Every row matching the filters (verification depends on seeing them all)."""
+        rows, pages, complete = await self.list_leading(
+            resource_type=resource_type, resource_id=resource_id, on_page=on_page)
+        if not complete:
+            raise TransportError(f"listing did not end after {pages} pages",
+                                 may_have_applied=False)
         return rows
 
     async def _page(

@@ -41,7 +41,10 @@ async def list_serial_numbers(
             summary=summary, count=len(rows), complete=False,
             next_page=page + 1 if more else None, serial_numbers=[listed(r) for r in rows],
         )
-    rows, pages, complete = await _leading_pages(client, resource_type, resource_id, progress)
+    # at most MAX_LIST_PAGES, keeping the rate budget for the rest of the session
+    rows, pages, complete = await client.list_leading(
+        resource_type=resource_type, resource_id=resource_id, on_page=progress,
+        max_pages=MAX_LIST_PAGES)
     summary = f"{plural(len(rows), 'serial number')} on {scope}"
     if complete:
         summary += " (all pages read)."
@@ -51,24 +54,6 @@ async def list_serial_numbers(
     return ListResult(summary=summary, count=len(rows), complete=complete,
                       next_page=None if complete else pages + 1,
                       serial_numbers=[listed(r) for r in rows])
-
-
-async def _leading_pages(
-    client: KatanaClient, resource_type: str | None, resource_id: int | None,
-    progress: Progress | None,
-) -> tuple[list[SerialRecord], int, bool]:
-    """Every page, or the first MAX_LIST_PAGES when there are more (keeping the rate
-    budget for the rest of the session); says whether the listing is complete."""
-    rows: list[SerialRecord] = []
-    pages = 0
-    async for batch in client.iter_pages(resource_type=resource_type, resource_id=resource_id):
-        rows.extend(batch)
-        pages += 1
-        if progress is not None:
-            await progress(pages, len(rows))
-        if pages == MAX_LIST_PAGES and len(batch) == PAGE_SIZE:
-            return rows, pages, False
-    return rows, pages, True
 
 
 async def verify_serial_numbers(
