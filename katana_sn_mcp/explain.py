@@ -115,9 +115,9 @@ def error(err: KatanaError, *, resource_type: str | None = None, resource_id: in
     elif isinstance(err, RateLimitedError):
         wait = f"about {round(err.retry_after)} seconds" if err.retry_after else "a minute"
         text = (
-            "Katana's rate limit (60 requests per minute for this key) is used up and the wait "
-            f"was longer than this server will hold a call; nothing was changed by this call. "
-            f"Wait {wait} and try again."
+            "Katana's rate limit (60 requests per minute for this key) is used up: Katana "
+            "refused the request, so nothing was changed by this call, and waiting longer was "
+            f"not worth holding the call open. Wait {wait} and try again."
         )
     elif isinstance(err, ServerError):
         text = (
