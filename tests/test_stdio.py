@@ -72,3 +72,16 @@ def test_a_malformed_setting_is_named_on_stderr_without_a_traceback() -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     assert "KATANA_TIMEOUT" in proc.stderr and "Traceback" not in proc.stderr
     assert "sk-never-shown-42" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["seeds", "current"])
+def test_sandbox_start_up_describes_its_contents_on_stderr_only(mode: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp", "--sandbox", "--sandbox-mode",
+                           mode, "--no-journal"], env=env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)  # EOF on stdin: the server exits
+    assert proc.returncode == 0
+    assert proc.stdout == ""  # stdout is the protocol channel
+    assert f"Sandbox Katana ({mode} behaviour" in proc.stderr
+    assert "ManufacturingOrder 1001: SN-1001-001" in proc.stderr
+    assert "SalesOrderRow 3002 (linked to a make-to-order MO)" in proc.stderr
