@@ -100,7 +100,9 @@ def error(err: KatanaError, *, resource_type: str | None = None, resource_id: in
         text = (
             f"{where} does not exist in this Katana account (or this API key cannot see it). "
             "Nothing was changed. Check the id and the resource_type: a sales order row id is "
-            "not a sales order id, and a manufacturing order id is not its order number."
+            "not a sales order id, and a manufacturing order id is not its order number. If it "
+            "does exist, Katana may not accept manual serial-number changes on it: check it in "
+            "Katana's web app."
         )
     elif isinstance(err, ValidationError):
         text = _validation(err)
