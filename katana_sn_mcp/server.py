@@ -103,7 +103,8 @@ def register_write_tools(mcp: MCPServer) -> None:
         resource_type: Annotated[WriteType, Field(description="mint: ManufacturingOrder, "
                                  "PurchaseOrderRow; others transfer existing strings")],
         resource_id: ResourceId,
-        serial_numbers: Annotated[list[Serial], Field(min_length=1, max_length=10000)],
+        serial_numbers: Annotated[list[Serial], Field(min_length=1, max_length=10000,
+                                                      description="the serial-number strings")],
         ctx: Context,
         verify: Annotated[bool, Field(description="re-read where transfers landed")] = True,
     ) -> CreateResult:
@@ -125,7 +126,8 @@ def register_write_tools(mcp: MCPServer) -> None:
         read_only_hint=False, destructive_hint=True, idempotent_hint=True,
         open_world_hint=True))
     async def delete_serial_numbers(
-        resource_type: ReadType,
+        resource_type: Annotated[ReadType, Field(description="type of the resource the ids "
+                                                 "are attached to")],
         resource_id: ResourceId,
         ids: Annotated[list[SerialId], Field(min_length=1, max_length=10000,
                                              description="serial-number ids (not strings)")],
@@ -161,7 +163,7 @@ def register_read_tools(mcp: MCPServer) -> None:
         read_only_hint=True, idempotent_hint=True, open_world_hint=True))
     async def list_serial_numbers(
         ctx: Context,
-        resource_type: ReadType | None = None,
+        resource_type: Annotated[ReadType | None, Field(description="only this type")] = None,
         resource_id: ResourceId | None = None,
         page: Annotated[int | None, Field(strict=True, ge=1, le=100000, description="one page of 250; "
                                           "omit to read every page")] = None,
@@ -177,11 +179,13 @@ def register_read_tools(mcp: MCPServer) -> None:
     @mcp.tool(title="Verify serial numbers", annotations=ToolAnnotations(
         read_only_hint=True, idempotent_hint=True, open_world_hint=True))
     async def verify_serial_numbers(
-        resource_type: ReadType,
+        resource_type: Annotated[ReadType, Field(description="type of the resource to check")],
         resource_id: ResourceId,
         ctx: Context,
-        expect_attached: Annotated[list[Serial], Field(max_length=10000)] = [],  # noqa: B006
-        expect_absent_ids: Annotated[list[SerialId], Field(max_length=10000)] = [],  # noqa: B006
+        expect_attached: Annotated[list[Serial], Field(
+            max_length=10000, description="strings that must be on the resource")] = [],  # noqa: B006
+        expect_absent_ids: Annotated[list[SerialId], Field(
+            max_length=10000, description="ids that must be gone from it")] = [],  # noqa: B006
     ) -> VerifyResult:
         """Check against Katana's list endpoint that strings are attached to a resource
         and/or that ids are gone from it. Per-item verdicts and `all_confirmed`."""
