@@ -32,18 +32,26 @@ async def test_a_burst_of_150_calls_never_lets_a_429_reach_the_caller(tmp_path) 
 
 
 async def test_pacer_follows_katanas_remaining_and_reset_headers() -> None:
-    import time
+    now = 1_785_744_000.0
+    slept: list[float] = []
 
-    pacer = Pacer(1000, 60)
-    reset_ms = int((time.time() + 0.3) * 1000)
-    pacer.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset_ms)})
-    start = time.monotonic()
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    pacer = Pacer(1000, 60, clock=lambda: now, sleep=sleep)
+    pacer.observe({"x-ratelimit-remaining": "5", "x-ratelimit-reset": str(int((now + 9) * 1000))})
     await pacer.acquire()
-    assert time.monotonic() - start >= 0.2
-    pacer.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1640995199"})  # seconds: ignored
-    start = time.monotonic()
+    assert slept == []  # budget left: no wait
+    pacer.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int((now + 9) * 1000))})
     await pacer.acquire()
-    assert time.monotonic() - start < 0.2
+    assert slept == [pytest.approx(9.0)]  # spent: wait until Reset (epoch milliseconds)
+    fresh = Pacer(1000, 60, clock=lambda: now, sleep=sleep)
+    fresh.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1640995199"})
+    await fresh.acquire()
+    assert len(slept) == 1  # a Reset in seconds reads as long past: ignored
+    fresh.hold_for(600)
+    await fresh.acquire()
+    assert slept[-1] == 120  # Retry-After holds everyone, capped
 
 
 async def test_every_write_is_journalled_as_json_without_the_key(tmp_path, era) -> None:

@@ -10,6 +10,7 @@ may be spending the same key's budget.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
@@ -18,7 +19,10 @@ from pyrate_limiter import InMemoryBucket, Limiter, Rate
 class Pacer:
     """Shared by all tool calls (one per process, held by the KatanaClient)."""
 
-    def __init__(self, limit: int = 60, window_s: float = 60.0, max_gate_s: float = 120.0):
+    def __init__(self, limit: int = 60, window_s: float = 60.0, max_gate_s: float = 120.0, *,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = anyio.sleep):
+        self._clock, self._sleep = clock, sleep
         self.limit = limit
         self.window_s = window_s
         self.max_gate_s = max_gate_s
@@ -29,9 +33,9 @@ class Pacer:
     async def acquire(self) -> None:
         """Wait until one more request fits in the window (and any server-side gate opened)."""
         await self._limiter.try_acquire_async("katana")
-        wait = self._gate_until - time.time()
+        wait = self._gate_until - self._clock()
         if wait > 0:
-            await anyio.sleep(min(wait, self.max_gate_s))
+            await self._sleep(min(wait, self.max_gate_s))
         self.acquired += 1
 
     def observe(self, headers: object) -> None:
@@ -45,9 +49,9 @@ class Pacer:
             reset_s = int(reset) / 1000.0 if reset is not None else None
         except ValueError:
             return
-        if left == 0 and reset_s is not None and reset_s > time.time():
+        if left == 0 and reset_s is not None and reset_s > self._clock():
             self._gate_until = max(self._gate_until, reset_s)
 
     def hold_for(self, seconds: float) -> None:
         """After a 429, keep everyone back for Retry-After seconds."""
-        self._gate_until = max(self._gate_until, time.time() + seconds)
+        self._gate_until = max(self._gate_until, self._clock() + seconds)
