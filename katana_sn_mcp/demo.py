@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -81,4 +82,7 @@ async def session(out: TextIO, mode: str = "seeds") -> None:
 
 
 def run_demo(args: argparse.Namespace) -> None:
-    anyio.run(session, sys.stdout, args.sandbox_mode)
+    try:
+        anyio.run(session, sys.stdout, args.sandbox_mode)
+    except* BrokenPipeError:  # `katana-sn-mcp demo | head`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

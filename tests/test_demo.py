@@ -37,3 +37,15 @@ def test_readme_shows_the_demos_real_output() -> None:
     shown = re.search(r"## Demo output.*?```text\n(.*?)```", readme, flags=re.S)
     assert shown is not None
     assert shown.group(1) == proc.stdout
+
+
+def test_demo_piped_into_a_reader_that_leaves_early_ends_quietly() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "katana_sn_mcp", "demo"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err
