@@ -17,9 +17,9 @@ pytestmark = pytest.mark.anyio
 LIST = {"resource_type": "ManufacturingOrder", "resource_id": 1001}
 
 
-async def test_rejected_key_is_explained_and_the_key_never_shown(tmp_path, era, caplog) -> None:
+async def test_rejected_key_is_explained_and_the_key_never_shown(tmp_path, era, katana_mode, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    h = make_harness(tmp_path, era=era, api_key="the-right-key")
+    h = make_harness(tmp_path, era=era, mode=katana_mode, api_key="the-right-key")
     # a server configured with a wrong key, against the same sandbox
     import httpx
 
@@ -42,8 +42,8 @@ async def test_rejected_key_is_explained_and_the_key_never_shown(tmp_path, era, 
     assert secret not in h.journal_path.read_text()
 
 
-async def test_rate_limit_beyond_the_cap_is_explained(tmp_path, era) -> None:
-    h = make_harness(tmp_path, era=era)
+async def test_rate_limit_beyond_the_cap_is_explained(tmp_path, era, katana_mode) -> None:
+    h = make_harness(tmp_path, era=era, mode=katana_mode)
     h.sandbox.inject(Fault(kind="status", status=429, retry_after=600, count=5))
     r = await h.call("list_serial_numbers", LIST)
     assert r.is_error
@@ -51,8 +51,8 @@ async def test_rate_limit_beyond_the_cap_is_explained(tmp_path, era) -> None:
     assert "Katana answered 429" in text(r)
 
 
-async def test_server_error_on_a_read_after_retries_is_explained(tmp_path, era) -> None:
-    h = make_harness(tmp_path, era=era)
+async def test_server_error_on_a_read_after_retries_is_explained(tmp_path, era, katana_mode) -> None:
+    h = make_harness(tmp_path, era=era, mode=katana_mode)
     h.sandbox.inject(Fault(kind="status", status=503, count=10))
     r = await h.call("verify_serial_numbers", LIST)
     assert r.is_error
@@ -60,23 +60,24 @@ async def test_server_error_on_a_read_after_retries_is_explained(tmp_path, era) 
     assert len(h.sandbox.requests) == 4  # the first try and three retries
 
 
-async def test_transport_failure_on_a_read_is_explained(tmp_path, era) -> None:
-    h = make_harness(tmp_path, era=era)
+async def test_transport_failure_on_a_read_is_explained(tmp_path, era, katana_mode) -> None:
+    h = make_harness(tmp_path, era=era, mode=katana_mode)
     h.sandbox.inject(Fault(kind="drop_before", count=10))
     r = await h.call("list_serial_numbers", LIST)
     assert r.is_error
     assert "No usable answer came from Katana" in text(r) and "Nothing was changed" in text(r)
 
 
-async def test_retries_hide_a_transient_failure_from_the_caller(tmp_path, era) -> None:
-    h = make_harness(tmp_path, era=era, retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01))
+async def test_retries_hide_a_transient_failure_from_the_caller(tmp_path, era, katana_mode) -> None:
+    h = make_harness(tmp_path, era=era, mode=katana_mode,
+                     retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01))
     h.sandbox.inject(Fault(kind="status", status=502, count=2))
     r = await h.call("list_serial_numbers", LIST)
     assert not r.is_error and r.structured_content["count"] == 5
 
 
-async def test_a_failed_pre_check_is_explained_and_nothing_is_deleted(tmp_path, era) -> None:
-    h = make_harness(tmp_path, era=era)
+async def test_a_failed_pre_check_is_explained_and_nothing_is_deleted(tmp_path, era, katana_mode) -> None:
+    h = make_harness(tmp_path, era=era, mode=katana_mode)
     target = h.sandbox.find("SN-1001-001").id
     h.sandbox.inject(Fault(kind="status", status=503, method="GET", count=10))
     r = await h.call("delete_serial_numbers", {"resource_type": "ManufacturingOrder",
