@@ -4,9 +4,9 @@ whole-call failure into a ToolError whose text is the explanation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import (
     AcceptedElicitation,
@@ -79,20 +79,24 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
     return mcp
 
 
+WriteResult = TypeVar("WriteResult", CreateResult, DeleteResult)
 JOURNALLED = {"katana_status", "outcome", "verified", "removed", "still_attached", "unknown",
               "summary"}
 
 
-def journal_write(ctx: Context, tool: str, request: dict[str, Any],
-                  result: CreateResult | DeleteResult | None = None,
-                  failure: KatanaError | None = None) -> None:
-    """One journal line per write: what was asked, Katana's status, the outcome."""
-    if failure is not None:  # these failures change nothing (ambiguous ones become results)
-        facts: dict[str, Any] = {"katana_status": failure.status, "outcome": "not_applied",
-                                 "error": failure.katana_says()}
-    else:
-        facts = result.model_dump(include=JOURNALLED) if result else {}
-    state(ctx).journal.record(tool, request, **facts)
+async def journalled(ctx: Context, tool: str, request: dict[str, Any],
+                     work: Awaitable[WriteResult]) -> WriteResult:
+    """Run one write and append its journal line: what was asked, Katana's status, the
+    outcome. Whole-call failures change nothing (ambiguous ones come back as results) and
+    become a ToolError whose text is the explanation."""
+    try:
+        result = await work
+    except KatanaError as exc:
+        state(ctx).journal.record(tool, request, katana_status=exc.status,
+                                  outcome="not_applied", error=exc.katana_says())
+        raise _fail(exc, request["resource_type"], request["resource_id"], write=True) from exc
+    state(ctx).journal.record(tool, request, **result.model_dump(include=JOURNALLED))
+    return result
 
 
 def register_write_tools(mcp: MCPServer) -> None:
@@ -112,15 +116,9 @@ def register_write_tools(mcp: MCPServer) -> None:
         succeeded or failed (with the reason), and confirms landings via the list endpoint."""
         request = {"resource_type": resource_type, "resource_id": resource_id,
                    "serial_numbers": serial_numbers}
-        try:
-            result = await operations.create_serial_numbers(
-                state(ctx).client, resource_type, resource_id, serial_numbers,
-                verify=verify, progress=progress_of(ctx, "confirming landings"))
-        except KatanaError as exc:
-            journal_write(ctx, "create_serial_numbers", request, failure=exc)
-            raise _fail(exc, resource_type, resource_id, write=True) from exc
-        journal_write(ctx, "create_serial_numbers", request, result=result)
-        return result
+        return await journalled(ctx, "create_serial_numbers", request, operations.create_serial_numbers(
+            state(ctx).client, resource_type, resource_id, serial_numbers,
+            verify=verify, progress=progress_of(ctx, "confirming landings")))
 
     @mcp.tool(title="Delete serial numbers", annotations=ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=True,
@@ -148,14 +146,8 @@ def register_write_tools(mcp: MCPServer) -> None:
             return planned_result(plan, "planned", "Nothing deleted yet: this is the plan. "
                                   f"{plan.describe()} Ask the person to confirm, then call "
                                   "again with confirm=true.")
-        try:
-            result = await operations.execute_delete(
-                state(ctx).client, plan, progress_of(ctx, "re-reading after the delete"))
-        except KatanaError as exc:
-            journal_write(ctx, "delete_serial_numbers", request, failure=exc)
-            raise _fail(exc, resource_type, resource_id, write=True) from exc
-        journal_write(ctx, "delete_serial_numbers", request, result=result)
-        return result
+        return await journalled(ctx, "delete_serial_numbers", request, operations.execute_delete(
+            state(ctx).client, plan, progress_of(ctx, "re-reading after the delete")))
 
 
 def register_read_tools(mcp: MCPServer) -> None:
