@@ -43,6 +43,6 @@ def serve(args: argparse.Namespace) -> None:
     if args.http:
         from katana_sn_mcp.http import run_http
 
-        run_http(server, args.host, args.port)
+        run_http(server, args.host, args.port, secret)
     else:
         server.run()
