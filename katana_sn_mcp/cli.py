@@ -34,12 +34,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from katana_sn_mcp import redact
+    from katana_sn_mcp.settings import register_secrets
+
+    register_secrets()  # first: nothing below may print a secret
     args = parser().parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install_logging(args.log_level)
     from pydantic import ValidationError
 
-    from katana_sn_mcp.settings import MissingApiKey
+    from katana_sn_mcp.settings import MissingApiKey, setting_errors
 
     try:
         if args.command == "serve":
@@ -55,12 +58,11 @@ def main(argv: list[str] | None = None) -> None:
 
             sys.exit(run_doctor(args))
     except MissingApiKey as exc:
-        sys.stderr.write(f"katana-sn-mcp: {exc}\n")
+        redact.say(f"katana-sn-mcp: {exc}")
         sys.exit(2)
     except ValidationError as exc:  # a malformed environment variable, named plainly
-        for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
-            sys.stderr.write(f"katana-sn-mcp: {name}: {err['msg']}\n")
+        for line in setting_errors(exc):
+            redact.say(f"katana-sn-mcp: {line}")
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

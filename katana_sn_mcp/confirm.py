@@ -13,7 +13,7 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from katana_sn_mcp import explain
+from katana_sn_mcp import explain, redact
 from katana_sn_mcp.app_state import state
 from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan, plan_delete
@@ -51,5 +51,6 @@ async def ask(
     if not plan.attached:
         return ConfirmDeletion(confirm=False)  # nothing would be deleted: nothing to ask
     if can_elicit(ctx):
-        return Elicit(plan.describe() + " This cannot be undone.", ConfirmDeletion)
+        # redacted: this question goes to the client outside any tool result
+        return Elicit(redact.text(plan.describe() + " This cannot be undone."), ConfirmDeletion)
     return ConfirmDeletion(confirm=confirm)

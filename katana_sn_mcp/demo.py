@@ -16,22 +16,28 @@ from typing import Any, TextIO
 
 import anyio
 
+from katana_sn_mcp import redact
+
 
 def _show(out: TextIO, step: str, tool: str, args: dict[str, Any], result: Any) -> None:
-    out.write(f"\n── {step}\n→ {tool}({json.dumps(args)})\n")
+    out.write(redact.text(_render(step, tool, args, result)))
+
+
+def _render(step: str, tool: str, args: dict[str, Any], result: Any) -> str:
+    lines = [f"\n── {step}", f"→ {tool}({json.dumps(args)})"]
     if result.is_error:
         text = "\n".join(getattr(c, "text", "") for c in result.content)
-        out.write(f"✗ tool error:\n  {text.replace(chr(10), chr(10) + '  ')}\n")
-        return
+        lines.append(f"✗ tool error:\n  {text.replace(chr(10), chr(10) + '  ')}")
+        return "\n".join(lines) + "\n"
     data = result.structured_content or {}
-    out.write(f"← {data.get('summary', '')}\n")
-    for f in data.get("failed", []):
-        out.write(f"  • {f['serial_number']}: {f['explanation']}\n")
+    lines.append(f"← {data.get('summary', '')}")
+    lines += [f"  • {f['serial_number']}: {f['explanation']}" for f in data.get("failed", [])]
     if "katana_note" in data:
-        out.write(f"  note: {data['katana_note']}\n")
+        lines.append(f"  note: {data['katana_note']}")
     for key in ("expect_attached", "expect_absent"):
-        for c in data.get(key, []):
-            out.write(f"  • {c.get('serial_number') or c.get('id')}: {c['verdict']}\n")
+        lines += [f"  • {c.get('serial_number') or c.get('id')}: {c['verdict']}"
+                  for c in data.get(key, [])]
+    return "\n".join(lines) + "\n"
 
 
 async def session(out: TextIO, mode: str = "seeds") -> None:

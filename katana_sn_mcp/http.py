@@ -13,7 +13,6 @@ import hmac
 import json
 import os
 import socket
-import sys
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from katana_sn_mcp import __version__
+from katana_sn_mcp import __version__, redact
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})
@@ -41,14 +40,6 @@ def check_bind(host: str, token: str | None) -> None:
             "records. Set KATANA_SN_MCP_TOKEN to a long random secret (clients then send "
             "'Authorization: Bearer <token>'), or bind to 127.0.0.1."
         )
-
-
-def auth_for(token: str | None, host: str, port: int) -> dict[str, object] | None:
-    """No MCPServer auth arguments, ever: the SDK's token verifier also publishes OAuth
-    protected-resource metadata, which sends clients (e.g. the MCP Inspector) off on an
-    OAuth discovery that cannot succeed for a static token. `BearerTokenGate` checks the
-    token instead. Kept so `build_server(..., auth=auth_for(...))` call sites still work."""
-    return None
 
 
 class BearerTokenGate:
@@ -149,7 +140,7 @@ def run_http(mcp: MCPServer, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
     check_bind(host, token)
-    sys.stderr.write(startup_line(host, port) + "\n")
+    redact.say(startup_line(host, port))
     # log_config=None: uvicorn keeps its hands off logging, so our root handler (which
     # redacts secrets) sees uvicorn's records too.
     uvicorn.run(http_app(mcp, host, token), host=host, port=port, log_level="warning",

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from katana_sn_mcp import redact
+
 log = logging.getLogger(__name__)
 
 
@@ -27,8 +29,8 @@ class Journal:
     def record(self, tool: str, request: dict[str, Any], **facts: Any) -> None:
         if self.path is None:
             return
-        entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "tool": tool,
-                 "request": request, **facts}
+        entry = redact.value({"time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                              "tool": tool, "request": request, **facts})
         line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from katana_sn_mcp import redact
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.runtime import client_factory, sandbox_factory
 from katana_sn_mcp.server import build_server
@@ -21,25 +22,24 @@ def make_sandbox(args: argparse.Namespace) -> object:
 def serve(args: argparse.Namespace) -> None:
     settings = Settings()
     journal = Journal(None if args.no_journal else settings.journal_path)
-    auth = None
+    secret = None
     if args.http:
-        from katana_sn_mcp.http import RefusedBind, auth_for, check_bind
+        from katana_sn_mcp.http import RefusedBind, check_bind
 
         token = settings.katana_sn_mcp_token
         secret = token.get_secret_value() if token else None
         try:
             check_bind(args.host, secret)
         except RefusedBind as exc:
-            sys.stderr.write(f"katana-sn-mcp: {exc}\n")
+            redact.say(f"katana-sn-mcp: {exc}")
             sys.exit(2)
-        auth = auth_for(secret, args.host, args.port)
     if args.sandbox:
         sandbox = make_sandbox(args)
-        sys.stderr.write(sandbox.describe() + "\n")  # type: ignore[attr-defined]
+        redact.say(sandbox.describe())  # type: ignore[attr-defined]
         factory = sandbox_factory(sandbox, settings)
     else:
         factory = client_factory(settings)  # raises MissingApiKey before anything starts
-    server = build_server(factory, journal, auth=auth)
+    server = build_server(factory, journal)
     if args.http:
         from katana_sn_mcp.http import run_http
 

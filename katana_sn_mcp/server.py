@@ -28,6 +28,7 @@ from katana_sn_mcp.operations import DeletePlan
 from katana_sn_mcp.operations.common import ReadType, WriteType
 from katana_sn_mcp.operations.delete import planned_result
 from katana_sn_mcp.prompt_library import register_prompts
+from katana_sn_mcp.redact_mcp import RedactResults
 from katana_sn_mcp.resources import register_resources
 from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, VerifyResult
 from katana_sn_mcp.strict_args import RejectUnknownArguments
@@ -55,10 +56,9 @@ def _fail(exc: KatanaError, resource_type: str | None, resource_id: int | None,
                                    write=write))
 
 
-def build_server(make_client: Callable[[], KatanaClient], journal: Journal | None = None, *,
-                 auth: dict[str, Any] | None = None) -> MCPServer:
-    """`make_client()` returns a KatanaClient (real Katana or the sandbox transport).
-    `auth` (token_verifier + auth settings, see http.py) protects the HTTP transport."""
+def build_server(make_client: Callable[[], KatanaClient], journal: Journal | None = None) -> MCPServer:
+    """`make_client()` returns a KatanaClient (real Katana or the sandbox transport). The
+    HTTP transport's bearer token is checked in front of the app (http.BearerTokenGate)."""
     journal = journal or Journal(None)
 
     @asynccontextmanager
@@ -70,7 +70,8 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
             await app.aclose()
 
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
-                    lifespan=lifespan, **(auth or {}))
+                    lifespan=lifespan)
+    mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
     mcp.middleware.append(RejectUnknownArguments(mcp))
     register_write_tools(mcp)
     register_read_tools(mcp)

@@ -7,8 +7,10 @@ never leak through a `repr`, a log line or a validation error message.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://api.katanamrp.com/v1"
@@ -20,6 +22,44 @@ def default_journal_path() -> Path:
 
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "katana-sn-mcp" / "journal.jsonl"
+
+
+def secret_problem(raw: str) -> str | None:
+    """Why a key or token cannot be sent in an `Authorization` header; never the value.
+    Surrounding whitespace is refused, not stripped: a pasted key with a stray newline
+    may also be cut short, and the person should look at what they pasted."""
+    if not raw:
+        return "is empty"
+    if raw != raw.strip():
+        return ("starts or ends with whitespace (a space, tab or newline, often from "
+                "copy-paste); remove it")
+    if any(c.isspace() for c in raw):
+        return "contains whitespace; a key is one unbroken token"
+    if not raw.isascii() or not raw.isprintable():
+        return ("contains a non-ASCII or control character (a pasted dash or quote?); "
+                "copy the key again from Katana")
+    return None
+
+
+def base_url_problem(raw: str) -> str | None:
+    """Why a base URL is unusable; never echoes it, since it might carry credentials."""
+    try:
+        url = urlsplit(raw)
+        port = url.port  # raises ValueError for a port outside 0..65535 or not a number
+    except ValueError:
+        return "is not a valid URL (check the port: 1-65535)"
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return "must be an http:// or https:// URL with a host name, e.g. " + DEFAULT_BASE_URL
+    if url.username is not None or url.password is not None:
+        return ("must not contain a user name or password (user:pass@); the API key is sent "
+                "in the Authorization header")
+    if port == 0:
+        return "has port 0; use a port between 1 and 65535"
+    return None
+
+
+def _raw(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 class Settings(BaseSettings):
@@ -36,6 +76,21 @@ class Settings(BaseSettings):
     katana_sn_mcp_token: SecretStr | None = Field(
         default=None, description="bearer token required by the HTTP transport"
     )
+
+    @field_validator("katana_api_key", "katana_sn_mcp_token", mode="before")
+    @classmethod
+    def _printable_token(cls, value: Any) -> Any:
+        raw = _raw(value)
+        if isinstance(raw, str) and (problem := secret_problem(raw)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("katana_base_url", mode="before")
+    @classmethod
+    def _usable_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and (problem := base_url_problem(value)):
+            raise ValueError(problem)
+        return value
 
     @property
     def api_key(self) -> str | None:
@@ -56,3 +111,25 @@ class MissingApiKey(RuntimeError):
             "(Katana > Settings > API), or run `katana-sn-mcp --sandbox` to try the server "
             "against the embedded sandbox Katana without an account."
         )
+
+
+def setting_errors(exc: Any) -> list[str]:
+    """One sentence per bad variable, from a pydantic ValidationError: the variable's name
+    and what is wrong, never the value (pydantic's own text would include it)."""
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name} {msg}" if err["type"] == "value_error" else f"{name}: {msg}")
+    return lines
+
+
+def register_secrets() -> None:
+    """Hand every configured secret to the redactor before anything can print it, straight
+    from the environment so that even a value the settings refuse is never shown."""
+    import os
+
+    from katana_sn_mcp import redact
+
+    redact.register(os.environ.get("KATANA_API_KEY"), os.environ.get("KATANA_SN_MCP_TOKEN"))
+    redact.register_url(os.environ.get("KATANA_BASE_URL"))

@@ -20,7 +20,7 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from katana_sn_mcp.http import RefusedBind, auth_for, http_app, run_http, security_for, startup_line
+from katana_sn_mcp.http import RefusedBind, http_app, run_http, security_for, startup_line
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.runtime import sandbox_factory
 from katana_sn_mcp.sandbox import Sandbox
@@ -52,7 +52,7 @@ def serve(app_host: str) -> Iterator[Running]:
         made.append(1)
         return factory()
 
-    server = build_server(counting, Journal(None), auth=auth_for(TOKEN, app_host, port))
+    server = build_server(counting, Journal(None))
     uv = uvicorn.Server(uvicorn.Config(http_app(server, app_host, TOKEN), host="127.0.0.1",
                                        port=port, log_level="warning", log_config=None))
     thread = threading.Thread(target=uv.run, daemon=True)
