@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from mcp import MCPError
+from mcp.types import INVALID_PARAMS
 
 from tests.conftest import make_harness
 
@@ -41,6 +43,29 @@ async def test_prompt_renders_and_names_the_right_tools(tmp_path, era, name: str
     for phrase in phrases:
         assert phrase in text, phrase
     assert "$" not in text  # every placeholder filled
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    ({"manufacturing_order_id": "1003"}, "missing required argument(s) serial_numbers"),
+    ({}, "missing required argument(s) manufacturing_order_id, serial_numbers"),
+    ({"manufacturing_order_id": "1003", "serial_numbers": "A-1", "serials": "A-2"},
+     "unknown argument(s) serials"),
+])
+async def test_prompt_with_a_missing_or_unknown_argument_is_invalid_params(
+        tmp_path, era, caplog, args: dict[str, str], named: str) -> None:
+    """A host that forgets an argument gets -32602 naming it, not an internal error, and the
+    server log stays free of a traceback (it is the caller's mistake, not a crash)."""
+    h = make_harness(tmp_path, era=era)
+    caplog.set_level(logging.DEBUG)
+    async with h.client() as client:
+        listed = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert all(a.required for a in listed["mint_serial_numbers"].arguments)
+        with pytest.raises(MCPError) as err:
+            await client.get_prompt("mint_serial_numbers", args)
+    assert err.value.error.code == INVALID_PARAMS
+    assert named in err.value.error.message
+    assert "manufacturing_order_id, serial_numbers" in err.value.error.message  # what it takes
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
 async def test_guide_and_template_resources(tmp_path, era) -> None:
