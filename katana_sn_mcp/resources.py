@@ -35,8 +35,9 @@ def register_resources(mcp: MCPServer, journal: Journal) -> None:
                   mime_type="application/json")
     async def serial_numbers_of(resource_type: str, resource_id: str, ctx: Context) -> str:
         """Every serial number on one Katana resource (all pages of the list endpoint)."""
-        if resource_type not in READ_TYPES or not resource_id.isdigit() or int(resource_id) < 1:
-            raise ResourceError(f"Use katana://serial-numbers/<type>/<id> with a positive id "
+        digits = resource_id.isascii() and resource_id.isdigit() and len(resource_id) <= 10  # not "٣"
+        if resource_type not in READ_TYPES or not digits or not 0 < int(resource_id) < 2**31:
+            raise ResourceError(f"Use katana://serial-numbers/<type>/<id> with an id from 1 to 2147483647 "
                                 f"and a type among {', '.join(sorted(READ_TYPES))}.")
         client = state(ctx).client
         try:

@@ -68,11 +68,13 @@ def _refusal(text: str) -> CallToolResult:
 
 
 def _plain(result: HandlerResult) -> HandlerResult:
-    """Rewrite a pydantic validation dump the SDK produced into plain sentences."""
-    if not (isinstance(result, CallToolResult) and result.is_error and len(result.content) == 1):
+    """Rewrite a pydantic validation dump the SDK produced into plain sentences. The chain
+    hands back the wire form (a dict) or, from another middleware, the model."""
+    wire = result.model_dump(by_alias=True) if isinstance(result, CallToolResult) else result
+    content = wire.get("content") if isinstance(wire, dict) and wire.get("isError") else None
+    if not isinstance(content, list) or len(content) != 1 or not isinstance(content[0], dict):
         return result
-    block = result.content[0]
-    lines = block.text.splitlines() if isinstance(block, TextContent) else []
+    lines = str(content[0].get("text", "")).splitlines()
     head = _PYDANTIC_HEAD.match(lines[0]) if lines else None
     if head is None:
         return result
