@@ -31,6 +31,7 @@ async def test_readme_tool_table_matches_the_server() -> None:
 
 def test_readme_commands_are_the_ones_ci_runs() -> None:
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
-    test_cmd = '.venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
+    test_cmd = '.venv/bin/pip install -c constraints.txt -e ".[test]" && .venv/bin/python -m pytest'
     assert test_cmd in README and test_cmd in ci
+    assert ".venv/bin/pip install -c constraints.txt -e . && .venv/bin/katana-sn-mcp --sandbox" in README
     assert ".venv/bin/katana-sn-mcp --sandbox" in README
