@@ -1,9 +1,12 @@
-"""Wiring: settings (+ optional sandbox) → a factory of KatanaClients sharing one pacer.
+"""Wiring: settings (+ optional sandbox) → a factory of KatanaClients sharing one pacer,
+and the shared state (write locks, recent results, journal stream) from one place.
 
-The sandbox is reached through the same KatanaClient as real Katana, only with an
-`httpx.ASGITransport`, so `--sandbox` and the tests run the production HTTP code.
-The HTTP stack is imported inside the factory, on first use, to keep start-up at the
-SDK's own floor.
+Without `KATANA_SN_MCP_REDIS_URL` everything lives in this process; with it, the rate
+budget, the gate, the locks, the results and the journal are shared through Redis, so
+replicas behind a load balancer behave as one server. The sandbox is reached through the
+same KatanaClient as real Katana, only with an `httpx.ASGITransport`, so `--sandbox` and
+the tests run the production HTTP code. The HTTP stack (and Redis) is imported inside the
+factories, on first use, to keep start-up at the SDK's own floor.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ if TYPE_CHECKING:
 
     from katana_sn_mcp.katana.client import KatanaClient, RetryPolicy
     from katana_sn_mcp.katana.pacing import Pacer
+    from katana_sn_mcp.state import ResultStore, WriteLocks
+    from katana_sn_mcp.state.redis import RedisJournalStream
 
 SANDBOX_BASE_URL = "http://sandbox.katana.invalid/v1"
 
@@ -39,10 +44,9 @@ def client_factory(
 
     def make() -> KatanaClient:
         from katana_sn_mcp.katana.client import KatanaClient
-        from katana_sn_mcp.katana.pacing import Pacer
 
         if shared["pacer"] is None:
-            shared["pacer"] = Pacer(settings.katana_rate_limit, 60.0)
+            shared["pacer"] = make_pacer(settings, key)
         return KatanaClient(
             key, base_url or settings.katana_base_url, timeout=settings.katana_timeout,
             transport=transport, pacer=shared["pacer"], retry=retry,
@@ -57,3 +61,54 @@ def sandbox_factory(sandbox: Any, settings: Settings, **kw: Any) -> Callable[[],
 
     return client_factory(settings, transport=httpx.ASGITransport(app=sandbox),
                           api_key=sandbox.config.api_key, base_url=SANDBOX_BASE_URL, **kw)
+
+
+def make_pacer(settings: Settings, api_key: str) -> Pacer:
+    """The in-process pacer, or one whose window and gate live in Redis, keyed by a hash
+    of `api_key` so every replica using that Katana account spends the same budget."""
+    from katana_sn_mcp.katana.pacing import Pacer
+
+    limit, window = settings.katana_rate_limit, settings.katana_rate_window
+    url = settings.redis_url
+    if not url:
+        return Pacer(limit, window)
+    from katana_sn_mcp.state.redis import RedisBudget, connect, namespace
+
+    return Pacer(limit, window, shared=RedisBudget(connect(url), namespace(api_key), limit, window))
+
+
+def make_shared_state(
+    settings: Settings, api_key: str | None = None,
+) -> tuple[WriteLocks, ResultStore, RedisJournalStream | None]:
+    """(write locks, result store, journal stream or None): memory without
+    KATANA_SN_MCP_REDIS_URL, Redis with it. `api_key` defaults to the configured Katana
+    key (pass the sandbox's for --sandbox); only its hash names the Redis keys."""
+    url = settings.redis_url
+    if not url:
+        from katana_sn_mcp.state.memory import MemoryLocks, MemoryResults
+
+        return MemoryLocks(), MemoryResults(), None
+    from katana_sn_mcp.state.redis import (
+        RedisJournalStream,
+        RedisLocks,
+        RedisResults,
+        connect,
+        namespace,
+    )
+
+    ns = namespace(api_key or settings.api_key or "")
+    client = connect(url)  # one pool for locks and results; connections open on first use
+    return RedisLocks(client, ns), RedisResults(client, ns), RedisJournalStream(url, ns)
+
+
+def require_redis(settings: Settings) -> None:
+    """At start-up: when Redis is configured it must answer (raises RedisUnavailable),
+    and its URL is a secret from here on."""
+    from katana_sn_mcp import redact
+
+    url = settings.redis_url
+    if url:
+        redact.register_url(url)
+        from katana_sn_mcp.state.redis import check
+
+        check(url)

@@ -101,6 +101,36 @@ class Settings(BaseSettings):
     def journal_path(self) -> Path:
         return self.katana_sn_mcp_journal or default_journal_path()
 
+    # -- team deployment: replicas sharing one Katana budget (README "Team deployment") --
+    katana_sn_mcp_redis_url: SecretStr | None = Field(
+        default=None, description="redis:// URL of the store replicas share (budget, locks, "
+        "results, journal); a secret, since it may carry a password")
+    katana_rate_window: float = Field(default=60.0, gt=0, le=3600,
+                                      description="seconds of Katana's rate window")
+    katana_sn_mcp_tokens_file: Path | None = Field(
+        default=None, description="file of `name:sha256hex` lines, one per person")
+    katana_sn_mcp_max_sessions: int = Field(default=500, ge=1, le=100000,
+                                            description="open HTTP sessions, in total")
+    katana_sn_mcp_max_sessions_per_token: int = Field(default=50, ge=1, le=100000,
+                                                      description="open HTTP sessions per token")
+    katana_sn_mcp_session_idle: float = Field(default=300.0, gt=0, le=86400,
+                                              description="seconds before an idle session ends")
+
+    @field_validator("katana_sn_mcp_redis_url", mode="before")
+    @classmethod
+    def _redis_scheme(cls, value: Any) -> Any:
+        raw = _raw(value)
+        if isinstance(raw, str) and not raw.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, e.g. "
+                             "redis://127.0.0.1:6379/0")
+        return value
+
+    @property
+    def redis_url(self) -> str | None:
+        """The raw URL, only for connecting."""
+        url = self.katana_sn_mcp_redis_url
+        return url.get_secret_value() if url else None
+
 
 class MissingApiKey(RuntimeError):
     """Raised when the server is started against real Katana without a key."""

@@ -1,19 +1,65 @@
-"""One process-wide pacer that keeps every Katana request under the account's rate limit.
+"""The pacer that keeps every Katana request under the account's rate limit.
 
 Katana allows 60 requests per 60 s per key. pyrate-limiter provides the sliding-window
 log (so no 60-second window ever holds more than `limit` requests, which a leaky bucket
 does not guarantee); on top we honour what Katana itself reports in
-`X-Ratelimit-Remaining` / `X-Ratelimit-Reset` (epoch milliseconds), since other programs
-may be spending the same key's budget.
+`X-Ratelimit-Remaining` / `X-Ratelimit-Reset` (epoch milliseconds) and `Retry-After`,
+since other programs may be spending the same key's budget.
+
+One process keeps both in memory. Replicas behind a load balancer must share them, or
+each believes it owns the whole budget: then the pacer is given a `SharedBudget`
+(`katana_sn_mcp.state.redis.RedisBudget`), which holds the sliding window and the gate in
+one place for all of them. This module knows nothing of Redis: only the interface.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 import anyio
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
+
+from katana_sn_mcp.katana.errors import KatanaError
+
+log = logging.getLogger(__name__)
+
+
+class SharedStateUnavailable(KatanaError):
+    """The shared store (Redis) that holds the rate budget, the gate or the write locks
+    could not be reached, so the request was NOT sent: sending it without the budget
+    could push every replica of this server over Katana's limit."""
+
+    kind = "shared_state"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.sends = 0  # nothing left this process for Katana
+
+
+class SharedBudget(Protocol):
+    """The rate budget and the Retry-After gate, held outside this process.
+
+    Every method raises `SharedStateUnavailable` when the store cannot be reached."""
+
+    async def take(self) -> None:
+        """Wait until one more request fits in the shared window, and count it."""
+        ...
+
+    async def gate_until(self) -> float:
+        """Wall-clock seconds until which Katana told any replica to hold back (0: open)."""
+        ...
+
+    async def close_gate(self, until: float) -> None:
+        """Hold every replica back until `until` (never shortens a longer hold)."""
+        ...
+
+    async def remaining(self) -> int:
+        """Requests left in the current window, for the readiness check."""
+        ...
 
 
 class Pacer:
@@ -21,22 +67,47 @@ class Pacer:
 
     def __init__(self, limit: int = 60, window_s: float = 60.0, max_gate_s: float = 120.0, *,
                  clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[None]] = anyio.sleep):
+                 sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+                 shared: SharedBudget | None = None):
         self._clock, self._sleep = clock, sleep
         self.limit = limit
         self.window_s = window_s
         self.max_gate_s = max_gate_s
-        self._limiter = Limiter(InMemoryBucket([Rate(limit, int(window_s * 1000))]), buffer_ms=5)
+        self.shared = shared
+        self._bucket = InMemoryBucket([Rate(limit, int(window_s * 1000))])
+        self._limiter = Limiter(self._bucket, buffer_ms=5)
         self._gate_until = 0.0  # wall-clock seconds; closed while Katana says 0 remaining
+        self._pushes: set[asyncio.Task[None]] = set()
         self.acquired = 0
 
     async def acquire(self) -> None:
-        """Wait until one more request fits in the window (and any server-side gate opened)."""
-        await self._limiter.try_acquire_async("katana")
-        wait = self._gate_until - self._clock()
-        if wait > 0:
-            await self._sleep(min(wait, self.max_gate_s))
+        """Wait until one more request fits in the window (and any server-side gate opened).
+        With a shared budget, raises `SharedStateUnavailable` rather than send a request
+        the other replicas do not know about."""
+        if self.shared is not None:
+            await self._acquire_shared(self.shared)
+        else:
+            await self._limiter.try_acquire_async("katana")
+            wait = self._gate_until - self._clock()
+            if wait > 0:
+                await self._sleep(min(wait, self.max_gate_s))
         self.acquired += 1
+
+    async def _acquire_shared(self, shared: SharedBudget) -> None:
+        """Gate first (read from the store, re-read after each sleep, since another replica
+        may have extended it meanwhile), then the shared window. A request is counted in
+        the window when it is about to leave, not before a long sleep, so the window's
+        timestamps stay true."""
+        waited = 0.0
+        while waited < self.max_gate_s:
+            until = max(self._gate_until, await shared.gate_until())
+            wait = until - self._clock()
+            if wait <= 0:
+                break
+            step = min(wait, self.max_gate_s - waited)
+            await self._sleep(step)
+            waited += step
+        await shared.take()
 
     def observe(self, headers: object) -> None:
         """Close the gate until Reset when Katana says the budget is spent."""
@@ -50,8 +121,41 @@ class Pacer:
         except ValueError:
             return
         if left == 0 and reset_s is not None and reset_s > self._clock():
-            self._gate_until = max(self._gate_until, reset_s)
+            self._close(reset_s)
 
     def hold_for(self, seconds: float) -> None:
         """After a 429, keep everyone back for Retry-After seconds."""
-        self._gate_until = max(self._gate_until, self._clock() + seconds)
+        self._close(self._clock() + seconds)
+
+    def _close(self, until: float) -> None:
+        """Closes the local gate now; with a shared budget, also tells the other replicas,
+        in the background (the callers of observe/hold_for are synchronous)."""
+        self._gate_until = max(self._gate_until, until)
+        if self.shared is not None:
+            self._spawn(self.shared.close_gate(until))
+
+    def _spawn(self, push: Coroutine[Any, Any, None]) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(push)
+        except RuntimeError:  # no loop (a synchronous caller): the local gate still holds
+            push.close()
+            return
+        self._pushes.add(task)
+        task.add_done_callback(self._pushed)
+
+    def _pushed(self, task: asyncio.Task[None]) -> None:
+        self._pushes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not share Katana's rate-limit gate: %s", task.exception())
+
+    async def remaining(self) -> int:
+        """Requests this process may still send in the current window (readiness)."""
+        if self._gate_until > self._clock():
+            return 0
+        if self.shared is not None:
+            if await self.shared.gate_until() > self._clock():
+                return 0
+            return await self.shared.remaining()
+        since = self._bucket.now() - int(self.window_s * 1000)  # the bucket's own clock
+        used = sum(1 for item in list(self._bucket.items) if item.timestamp > since)
+        return max(0, self.limit - used)
