@@ -1,14 +1,18 @@
-"""What every session shares: one Katana client (made on first use) and the journal."""
+"""What every session shares: one Katana client (made on first use), the journal, the
+per-resource write locks, the recent results, and the per-call limits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from mcp.server.mcpserver import Context
 
 from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.present.budget import RECENT_RESULTS
+from katana_sn_mcp.state import ResultStore, WriteLocks
+from katana_sn_mcp.state.memory import MemoryLocks, MemoryResults
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
@@ -21,6 +25,10 @@ class AppState:
 
     make_client: Callable[[], KatanaClient]
     journal: Journal
+    locks: WriteLocks = field(default_factory=MemoryLocks)
+    results: ResultStore = field(default_factory=lambda: MemoryResults(RECENT_RESULTS))
+    deadline_s: float = 120.0  # per tool call: no request is started after it
+    rate_limit: int = 60
     _client: KatanaClient | None = None
 
     @property

@@ -2,7 +2,9 @@
 
 Resolvers run before the tool body: `precheck` reads the resource (so the person is asked
 about the ids that are really there), `ask` elicits a yes/no when the host can, and falls
-back to the tool's explicit `confirm` argument when it cannot.
+back to the tool's explicit `confirm` argument when it cannot. With `confirm=true` and no
+way to ask, nothing is read here: the delete reads the resource itself, under its lock,
+right before sending.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from katana_sn_mcp import explain, redact
+from katana_sn_mcp import redact
 from katana_sn_mcp.app_state import state
 from katana_sn_mcp.katana.errors import KatanaError
-from katana_sn_mcp.operations import DeletePlan, plan_delete
+from katana_sn_mcp.operations import DeletePlan, plan_delete, unread_plan
+from katana_sn_mcp.present.delete import describe_plan
+from katana_sn_mcp.present.errors import whole_call
 
 
 class ConfirmDeletion(BaseModel):
@@ -35,22 +39,24 @@ def progress_of(ctx: Context, what: str) -> Any:
     return report
 
 
-async def precheck(resource_type: str, resource_id: int, ids: list[int], ctx: Context) -> DeletePlan:
-    client = state(ctx).client
+async def precheck(resource_type: str, resource_id: int, ids: list[int], ctx: Context,
+                   confirm: bool = False) -> DeletePlan:
+    if confirm is True and not can_elicit(ctx):
+        return unread_plan(resource_type, resource_id, ids)
+    app = state(ctx)
     try:
-        return await plan_delete(client, resource_type, resource_id, ids,
+        return await plan_delete(app.client, resource_type, resource_id, ids,
                                  progress_of(ctx, "checking what is attached"))
     except KatanaError as exc:
-        raise ToolError(explain.error(exc, resource_type=resource_type,
-                                      resource_id=resource_id)) from exc
+        raise ToolError(whole_call(exc, f"{resource_type} {resource_id}", app.rate_limit)) from exc
 
 
 async def ask(
     plan: Annotated[DeletePlan, Resolve(precheck)], confirm: bool, ctx: Context
 ) -> ConfirmDeletion | Elicit[ConfirmDeletion]:
-    if not plan.attached:
+    if plan.read and not plan.attached:
         return ConfirmDeletion(confirm=False)  # nothing would be deleted: nothing to ask
-    if can_elicit(ctx):
+    if plan.read and can_elicit(ctx):
         # redacted: this question goes to the client outside any tool result
-        return Elicit(redact.text(plan.describe() + " This cannot be undone."), ConfirmDeletion)
-    return ConfirmDeletion(confirm=confirm)
+        return Elicit(redact.text(describe_plan(plan) + " This cannot be undone."), ConfirmDeletion)
+    return ConfirmDeletion(confirm=confirm is True)

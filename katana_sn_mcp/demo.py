@@ -24,19 +24,15 @@ def _show(out: TextIO, step: str, tool: str, args: dict[str, Any], result: Any) 
 
 
 def _render(step: str, tool: str, args: dict[str, Any], result: Any) -> str:
-    lines = [f"\n── {step}", f"→ {tool}({json.dumps(args)})"]
-    if result.is_error:
-        text = "\n".join(getattr(c, "text", "") for c in result.content)
-        lines.append(f"✗ tool error:\n  {text.replace(chr(10), chr(10) + '  ')}")
-        return "\n".join(lines) + "\n"
-    data = result.structured_content or {}
-    lines.append(f"← {data.get('summary', '')}")
-    lines += [f"  • {f['serial_number']}: {f['explanation']}" for f in data.get("failed", [])]
-    if "katana_note" in data:
-        lines.append(f"  note: {data['katana_note']}")
-    for key in ("expect_attached", "expect_absent"):
-        lines += [f"  • {c.get('serial_number') or c.get('id')}: {c['verdict']}"
-                  for c in data.get(key, [])]
+    """The call, then the text block exactly as the assistant reads it, and its size."""
+    texts = [c.text for c in result.content if getattr(c, "type", "") == "text"]
+    links = [str(c.uri) for c in result.content if getattr(c, "type", "") == "resource_link"]
+    size = sum(len(t.encode()) for t in texts) + len(json.dumps(result.structured_content or {}))
+    mark = "✗ tool error" if result.is_error else "←"
+    body = "\n".join(texts).replace("\n", "\n  ")
+    lines = [f"\n── {step}", f"→ {tool}({json.dumps(args)})", f"{mark} {body}"]
+    lines += [f"  (link: {u})" for u in links]
+    lines.append(f"  [{size:,} bytes in all]")
     return "\n".join(lines) + "\n"
 
 
@@ -61,14 +57,15 @@ async def session(out: TextIO, mode: str = "seeds") -> None:
                 _show(out, step, tool, args, result)
                 return result
 
-            await call("1. Mint two serial numbers on manufacturing order 1003",
+            await call("1. Mint 1,000 serial numbers on manufacturing order 1003, as one range",
                        "create_serial_numbers", {"resource_type": "ManufacturingOrder",
-                                                 "resource_id": 1003,
-                                                 "serial_numbers": ["DEMO-001", "DEMO-002"]})
-            await call("2. Transfer them to sales order row 3001, plus one string that exists "
-                       "nowhere", "create_serial_numbers",
+                                                 "resource_id": 1003, "serial_ranges": [
+                                                     {"prefix": "DEMO-", "first": 1, "last": 1000,
+                                                      "width": 4}]})
+            await call("2. Transfer two of them to sales order row 3001, plus one string that "
+                       "exists nowhere", "create_serial_numbers",
                        {"resource_type": "SalesOrderRow", "resource_id": 3001,
-                        "serial_numbers": ["DEMO-001", "DEMO-002", "DEMO-404"]})
+                        "serial_numbers": ["DEMO-0001", "DEMO-0002", "DEMO-404"]})
             keep = sandbox.find("SN-1001-001")
             wrong = sandbox.find("PO-2001-A")
             ids = [i for i in (keep.id if keep else None, wrong.id if wrong else None) if i]
@@ -79,7 +76,7 @@ async def session(out: TextIO, mode: str = "seeds") -> None:
             await call("4. Verify the sales order row",
                        "verify_serial_numbers",
                        {"resource_type": "SalesOrderRow", "resource_id": 3001,
-                        "expect_attached": ["DEMO-001", "DEMO-002", "DEMO-404"]})
+                        "expect_attached": ["DEMO-0001", "DEMO-0002", "DEMO-404"]})
             await call("5. Verify the deleted id is gone", "verify_serial_numbers",
                        {"resource_type": "ManufacturingOrder", "resource_id": 1001,
                         "expect_absent_ids": ids[:1]})

@@ -9,9 +9,10 @@ import argparse
 import anyio
 from pydantic import ValidationError
 
-from katana_sn_mcp import explain, redact
+from katana_sn_mcp import redact
 from katana_sn_mcp.katana.client import RetryPolicy
 from katana_sn_mcp.katana.errors import KatanaError, TransportError
+from katana_sn_mcp.present.errors import whole_call
 from katana_sn_mcp.runtime import client_factory, sandbox_factory
 from katana_sn_mcp.settings import Settings, setting_errors
 
@@ -23,11 +24,11 @@ def _line(ok: bool, what: str) -> str:
 async def _probe(make_client) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
     async with make_client() as client:
         try:
-            rows = await client.list_page(page=1, limit=1)
+            rows, _ = await client.list_page(page=1, limit=1)
         except TransportError as exc:
             return False, f"Katana could not be reached: {exc.message}"
         except KatanaError as exc:
-            return False, explain.error(exc).replace("\n", " ")
+            return False, whole_call(exc).replace("\n", " ")
     return True, f"authenticated GET /serial_numbers answered ({len(rows)} row on page 1)"
 
 

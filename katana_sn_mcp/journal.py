@@ -1,9 +1,14 @@
-"""The write journal: one JSON line per create/delete, so "what did you change today?"
-has an answer that does not depend on the assistant's memory.
+"""The write journal: a record of every write that cannot lie or forget.
 
-Each entry is written with a single `write` on a file opened in append mode and then
-fsynced, so a crash can at worst leave a torn *last* line, never damage earlier ones;
-the reader skips a line that does not parse.
+Each write gets an `intent` line *before* anything is sent and an `outcome` line after;
+a call cancelled by the host or killed mid-request leaves an intent with no outcome,
+which `reconcile` later settles by re-reading the resource. Every line names the Katana
+it talked to (the base URL's host, never the key) so sandbox and real writes never mix.
+
+Appends are one `write` of a whole line on an O_APPEND descriptor, then fsync. A crash
+can leave a torn last line; the next append starts on a fresh line so the fragment never
+swallows it, and readers skip what does not parse. Reading recent entries reads the
+file's tail, not the whole file.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,40 +24,77 @@ from typing import Any
 from katana_sn_mcp import redact
 
 log = logging.getLogger(__name__)
+TAIL_BYTES = 4 * 1024 * 1024  # how far back `recent` and `pending` look
 
 
 class Journal:
-    """`path=None` disables journalling (`--no-journal`)."""
+    """`path=None` disables journalling (`--no-journal`). `katana` labels every line."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, katana: str = "unknown") -> None:
         self.path = path
+        self.katana = katana
 
-    def record(self, tool: str, request: dict[str, Any], **facts: Any) -> None:
+    def intent(self, tool: str, request: dict[str, Any], **who: Any) -> str:
+        """Before a write is sent. Returns the id that ties the outcome line to it."""
+        write_id = uuid.uuid4().hex[:12]
+        self._append({"phase": "intent", "write_id": write_id, "tool": tool,
+                      "request": request, **who})
+        return write_id
+
+    def outcome(self, write_id: str, tool: str, **facts: Any) -> None:
+        self._append({"phase": "outcome", "write_id": write_id, "tool": tool, **facts})
+
+    def _append(self, entry: dict[str, Any]) -> None:
         if self.path is None:
             return
         entry = redact.value({"time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                              "tool": tool, "request": request, **facts})
+                              "katana": self.katana, **entry})
         line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # a torn last line: start ours on a fresh one
                 os.write(fd, line)
                 os.fsync(fd)
             finally:
                 os.close(fd)
         except OSError as exc:  # the write already happened in Katana; never fail the tool
-            log.warning("could not append to the journal %s: %s", self.path, exc)
+            log.warning("could not append to the journal: %s", exc.strerror)
+
+    def _tail(self) -> list[dict[str, Any]]:
+        if self.path is None or not self.path.exists():
+            return []
+        with self.path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            start = max(0, fh.tell() - TAIL_BYTES)
+            fh.seek(start)
+            data = fh.read()
+        lines = data.split(b"\n")
+        if start:
+            lines = lines[1:]  # the first one is cut by the window
+        entries = []
+        for raw in lines:
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue  # a line torn by a crash
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` readable entries, oldest first."""
-        if self.path is None or not self.path.exists():
-            return []
-        entries = []
-        with self.path.open(encoding="utf-8", errors="replace") as fh:
-            for raw in fh:
-                try:
-                    entries.append(json.loads(raw))
-                except json.JSONDecodeError:
-                    continue  # a line torn by a crash
-        return entries[-limit:]
+        return self._tail()[-limit:]
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Intents with no outcome and not yet reconciled: writes whose fate is unrecorded."""
+        entries = self._tail()
+        settled = {e.get("write_id") for e in entries if e.get("phase") in ("outcome", "reconciled")}
+        return [e for e in entries if e.get("phase") == "intent"
+                and e.get("write_id") not in settled and e.get("katana") == self.katana]
+
+    def reconciled(self, write_id: str, tool: str, **facts: Any) -> None:
+        self._append({"phase": "reconciled", "write_id": write_id, "tool": tool, **facts})

@@ -1,8 +1,9 @@
-"""Result models: what each tool returns (structured output → the tool's `outputSchema`).
+"""Result models: what each tool returns as `structuredContent` (and its `outputSchema`).
 
-Field names never claim more than happened: `removed` only lists ids that were on the
-resource before and are gone after, read from the list endpoint, never the ids we asked for.
-`summary` comes first so the JSON a model reads opens with the sentence to repeat.
+Sized for a model: items are counted exactly, uniform successes come as runs of
+consecutive serials or ids, failures and unknowns are grouped by reason with one
+explanation and the first names. The full per-item detail sits behind `result_id`
+(`katana://results/{result_id}`). Field names never claim more than happened.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 def _compact(schema: dict[str, Any]) -> None:
     """Publish a lean schema: no per-property titles, and `type: [T, "null"]` instead of
-    `anyOf`. Hosts that validate structured output (the SDK's client does, with jsonschema)
-    spend most of a call's time descending `anyOf` branches; tools/list gets smaller too."""
+    `anyOf`. Hosts that validate structured output spend most of a call's time descending
+    `anyOf` branches; tools/list gets smaller too."""
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
         branches = prop.get("anyOf")
@@ -31,25 +32,30 @@ class Result(BaseModel):
 
 
 Outcome = Literal["applied", "partially_applied", "not_applied", "unknown"]
-Landing = Literal["reported", "confirmed", "unconfirmed"]
 
 
-class CreatedItem(Result):
-    serial_number: str
-    id: int | None = Field(None, description="Katana serial-number id (use it to delete)")
-    resource_type: str | None = None
-    resource_id: int | None = None
-    transaction_id: str | None = None
-    landing: Landing = Field(
-        description="reported: as Katana's answer said; confirmed: seen on the resource via "
-        "the list endpoint; unconfirmed: Katana gave no landing data and it was not re-read"
-    )
+class Runs(Result):
+    """Items of one kind: the exact count, and runs such as `SN-0001…SN-1000 (1000) id 5001…6000`."""
+
+    count: int
+    runs: list[str]
+    more_runs: int = Field(0, description="runs not shown (see result_id for all)")
 
 
-class FailedString(Result):
-    serial_number: str
-    reason: str = Field(description="Katana's reason code, e.g. DUPLICATE, MISSING")
-    explanation: str
+class Reason(Result):
+    """Items that did not land (or whose fate is open), for one reason."""
+
+    reason: str = Field(description="Katana's reason code (DUPLICATE, MISSING, ...) or ours "
+                        "(NOT_APPLIED, NOT_SEEN, REREAD_FAILED, ...)")
+    count: int
+    first: list[str] = Field(description="the first ones, by name")
+    why: str
+
+
+class KatanaAnswer(Result):
+    status: int | None = Field(description="HTTP status of Katana's answer; null: no answer")
+    sends: int = Field(description="how many times the request was sent")
+    says: str
 
 
 class CreateResult(Result):
@@ -58,17 +64,22 @@ class CreateResult(Result):
     operation: Literal["mint", "transfer"]
     resource_type: str
     resource_id: int
-    succeeded: list[CreatedItem] = Field(default_factory=list)
-    failed: list[FailedString] = Field(default_factory=list)
-    unknown: list[str] = Field(default_factory=list, description="strings whose fate is unknown")
-    verified: bool = Field(description="true when the list endpoint was read to check this")
-    katana_status: int | None = Field(None, description="HTTP status of Katana's answer")
+    requested: int = Field(description="distinct strings asked for")
+    repeated: int = Field(0, description="strings given more than once, sent once")
+    applied: Runs | None = None
+    present: Runs | None = Field(None, description="on the target now; this call's part untold")
+    not_applied: list[Reason] = Field(default_factory=list)
+    unknown: list[Reason] = Field(default_factory=list)
+    verified: bool = Field(description="the target was re-read after the write")
+    katana: KatanaAnswer
     next_steps: list[str] = Field(default_factory=list)
+    result_id: str = Field(description="full per-string detail: katana://results/{result_id}")
 
 
-class NotAttached(Result):
-    id: int
-    found_on: str | None = Field(None, description="where the id is instead, when known")
+class Ids(Result):
+    count: int
+    ids: list[str] = Field(description="ids and id ranges (a…b), the first ones")
+    more: int = 0
 
 
 class DeleteResult(Result):
@@ -76,46 +87,35 @@ class DeleteResult(Result):
     outcome: Outcome | Literal["planned", "declined"]
     resource_type: str
     resource_id: int
-    requested_ids: list[int]
-    removed: list[int] = Field(default_factory=list, description="was attached, now gone")
-    not_attached: list[NotAttached] = Field(default_factory=list)
-    still_attached: list[int] = Field(default_factory=list)
-    unknown: list[int] = Field(default_factory=list)
+    requested: int
+    removed: Ids | None = Field(None, description="on the resource just before, gone after")
+    not_attached: Ids | None = Field(None, description="not on the resource: left alone")
+    still_attached: Ids | None = None
+    unknown: Ids | None = None
     delete_sent: bool
-    verified: bool = Field(description="true only when the list was re-read after the delete")
-    katana_status: int | None = Field(None, description="HTTP status of Katana's answer")
-    katana_note: str
+    verified: bool = Field(description="the resource was re-read after the delete")
+    katana: KatanaAnswer | None = None
+    note: str | None = None
     next_steps: list[str] = Field(default_factory=list)
+    result_id: str | None = None
 
 
-class ListedSerial(Result):
-    id: int | None
-    serial_number: str
+class ResourceCount(Result):
     resource_type: str | None
     resource_id: int | None
-    transaction_id: str | None = None
-    transaction_date: str | None = None
-    quantity_change: int | None = None
+    count: int
 
 
 class ListResult(Result):
     summary: str
-    count: int
-    complete: bool = Field(description="true when every matching row is included")
-    next_page: int | None = None
-    serial_numbers: list[ListedSerial]
-
-
-class AttachedCheck(Result):
-    serial_number: str
-    verdict: Literal["attached", "not_attached"]
-    id: int | None = None
-
-
-class AbsentCheck(Result):
-    id: int
-    verdict: Literal["absent", "still_attached"]
-    serial_number: str | None = None
+    resource_type: str | None
+    resource_id: int | None
+    count: int = Field(description="rows in this page")
+    total: int | None = Field(description="rows matching in Katana, when Katana says")
+    columns: list[str] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    by_resource: list[ResourceCount] = Field(default_factory=list)
+    next_cursor: str | None = None
 
 
 class VerifyResult(Result):
@@ -123,6 +123,7 @@ class VerifyResult(Result):
     all_confirmed: bool
     resource_type: str
     resource_id: int
-    attached_count: int = Field(description="serial numbers on the resource right now")
-    expect_attached: list[AttachedCheck] = Field(default_factory=list)
-    expect_absent: list[AbsentCheck] = Field(default_factory=list)
+    on_resource: int = Field(description="serial numbers on the resource right now")
+    checked: int
+    holding: int
+    failed: list[Reason] = Field(default_factory=list)

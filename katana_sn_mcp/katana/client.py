@@ -10,20 +10,26 @@ opened).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from katana_sn_mcp import __version__
 from katana_sn_mcp.katana.errors import (
+    Answer,
+    DeadlineExceeded,
     KatanaError,
     RateLimitedError,
     ServerError,
     TransportError,
+    UnstableRead,
     error_from_response,
     error_from_transport,
 )
@@ -31,14 +37,17 @@ from katana_sn_mcp.katana.models import (
     PAGE_SIZE,
     CreateResponse,
     SerialRecord,
-    is_last_page,
+    page_meta,
     parse_list,
 )
 from katana_sn_mcp.katana.pacing import Pacer
 
 log = logging.getLogger(__name__)
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+GET_RETRYABLE_STATUS = RETRYABLE_STATUS | {500}  # a read changes nothing: 500 is worth a retry
 PageCallback = Callable[[int, int], Awaitable[None]]
+# The current tool call's deadline (time.monotonic()); no request is *started* after it.
+deadline: ContextVar[float | None] = ContextVar("katana_call_deadline", default=None)
 
 
 @dataclass(frozen=True)
@@ -94,22 +103,25 @@ class KatanaClient:
             "resource_id": resource_id,
             "serial_numbers": list(serial_numbers),
         }
-        response, payload = await self._request("POST", "serial_numbers", json=body)
+        response, payload, sends = await self._request("POST", "serial_numbers", json=body)
         if response.status_code == 204 or payload is None:
-            return CreateResponse(no_content=True, status=response.status_code)
+            return CreateResponse(no_content=True, status=response.status_code, sends=sends)
         try:
             parsed = CreateResponse.model_validate(payload)
-        except ValueError as exc:  # a 2xx we cannot read: treat like no answer at all
-            raise TransportError(f"unreadable create body: {str(exc)[:200]}",
-                                 may_have_applied=True, status=response.status_code) from exc
-        parsed.status = response.status_code
+        except ValueError as exc:  # a 2xx we cannot read: Katana answered, but what?
+            error = TransportError(f"unreadable create body: {str(exc)[:200]}",
+                                   may_have_applied=True, status=response.status_code,
+                                   reason="unreadable_body")
+            error.sends = sends
+            raise error from exc
+        parsed.status, parsed.sends = response.status_code, sends
         return parsed
 
-    async def delete(self, resource_type: str, resource_id: int, ids: Sequence[int]) -> int:
-        """Returns the status (204). It confirms nothing: Katana answers 204 for any ids."""
+    async def delete(self, resource_type: str, resource_id: int, ids: Sequence[int]) -> Answer:
+        """Katana's answer (204). It confirms nothing: Katana answers 204 for any ids."""
         body = {"resource_type": resource_type, "resource_id": resource_id, "ids": list(ids)}
-        response, _ = await self._request("DELETE", "serial_numbers", json=body)
-        return response.status_code
+        response, _, sends = await self._request("DELETE", "serial_numbers", json=body)
+        return Answer(status=response.status_code, sends=sends)
 
     async def list_page(
         self,
@@ -118,53 +130,64 @@ class KatanaClient:
         resource_id: int | None = None,
         page: int = 1,
         limit: int = PAGE_SIZE,
-    ) -> list[SerialRecord]:
-        rows, _ = await self._page(resource_type, resource_id, page, limit)
-        return rows
-
-    async def list_leading(
-        self, *, resource_type: str | None = None, resource_id: int | None = None,
-        on_page: PageCallback | None = None, max_pages: int = 400,
-    ) -> tuple[list[SerialRecord], int, bool]:
-        """Pages of 250 until a short page, or until the `X-Pagination` header says this was
-        the last one (saving a request when the total is a multiple of 250), or until
-        `max_pages`. Returns the rows, the pages read, and whether that was everything."""
-        rows: list[SerialRecord] = []
-        for page in range(1, max_pages + 1):
-            batch, last = await self._page(resource_type, resource_id, page, PAGE_SIZE)
-            rows.extend(batch)
-            if on_page is not None:
-                await on_page(page, len(rows))
-            if last or len(batch) < PAGE_SIZE:
-                return rows, page, True
-        return rows, max_pages, False
+    ) -> tuple[list[SerialRecord], int | None]:
+        """One page, and the total row count when Katana's `X-Pagination` gives it."""
+        rows, _, total = await self._page(resource_type, resource_id, page, limit)
+        return rows, total
 
     async def list_all(
         self, *, resource_type: str | None = None, resource_id: int | None = None,
         on_page: PageCallback | None = None,
     ) -> list[SerialRecord]:
-        """Every row matching the filters (verification depends on seeing them all)."""
-        rows, pages, complete = await self.list_leading(
-            resource_type=resource_type, resource_id=resource_id, on_page=on_page)
-        if not complete:
-            raise TransportError(f"listing did not end after {pages} pages",
-                                 may_have_applied=False)
-        return rows
+        """Every row matching the filters, from a read that held still. Katana pages by
+        offset, so a row added or removed on an early page while later pages are read
+        shifts rows: one is seen twice or not at all. A read is trusted when no id repeats
+        and the total Katana reports stayed equal to the rows read; otherwise it is read
+        again, and a second unstable read raises UnstableRead (absence cannot be proven)."""
+        for _ in range(2):
+            rows, stable = await self._read_pages(resource_type, resource_id, on_page)
+            if stable:
+                return rows
+        raise UnstableRead("the listing changed while its pages were read, twice")
+
+    async def _read_pages(
+        self, resource_type: str | None, resource_id: int | None, on_page: PageCallback | None,
+        max_pages: int = 400,
+    ) -> tuple[list[SerialRecord], bool]:
+        rows: list[SerialRecord] = []
+        totals: set[int | None] = set()
+        for page in range(1, max_pages + 1):
+            batch, last, total = await self._page(resource_type, resource_id, page, PAGE_SIZE)
+            rows.extend(batch)
+            totals.add(total)
+            if on_page is not None:
+                await on_page(page, len(rows))
+            if last or len(batch) < PAGE_SIZE:
+                break
+        else:
+            raise TransportError(f"listing did not end after {max_pages} pages",
+                                 may_have_applied=False, reason="unstable")
+        ids = [r.id for r in rows if r.id is not None]
+        stable = len(ids) == len(set(ids)) and (
+            page == 1 or totals == {len(rows)} or totals == {None})
+        return rows, stable
 
     async def _page(
         self, resource_type: str | None, resource_id: int | None, page: int, limit: int
-    ) -> tuple[list[SerialRecord], bool]:
+    ) -> tuple[list[SerialRecord], bool, int | None]:
         params: dict[str, Any] = {"limit": limit, "page": page}
         if resource_type is not None:
             params["resource_type"] = resource_type
         if resource_id is not None:
             params["resource_id"] = resource_id
-        response, payload = await self._request("GET", "serial_numbers", params=params)
+        response, payload, _ = await self._request("GET", "serial_numbers", params=params)
         try:
             rows = parse_list(payload)
         except ValueError as exc:
-            raise TransportError(f"unreadable list body: {exc}", may_have_applied=False) from exc
-        return rows, is_last_page(response.headers.get("x-pagination"))
+            raise TransportError(f"unreadable list body: {exc}", may_have_applied=False,
+                                 reason="unreadable_body", status=response.status_code) from exc
+        last, total = page_meta(response.headers.get("x-pagination"))
+        return rows, last, total
 
     # -- plumbing -----------------------------------------------------------------------
     @staticmethod
@@ -172,21 +195,23 @@ class KatanaClient:
         try:
             return response.json()
         except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
             raise TransportError(
-                f"Katana answered {response.status_code} with a body that is not JSON: {snippet!r}",
+                f"Katana answered {response.status_code} with a body that is not JSON",
                 may_have_applied=response.request.method != "GET",
-                status=response.status_code,
+                status=response.status_code, reason="unreadable_body",
             ) from exc
 
     def _should_retry(self, method: str, exc: BaseException) -> bool:
         if isinstance(exc, RateLimitedError):
             wait = exc.retry_after or 0.0
-            return wait <= self.retry.max_retry_after
-        if method == "POST":
+            if wait > self.retry.max_retry_after:
+                self.pacer.hold_for(wait)  # too long for this call, but binding on every call
+                return False
+            return True
+        if method == "POST":  # never re-send what Katana may have applied
             return isinstance(exc, TransportError) and not exc.may_have_applied
         if isinstance(exc, ServerError):
-            return exc.status in RETRYABLE_STATUS
+            return exc.status in (GET_RETRYABLE_STATUS if method == "GET" else RETRYABLE_STATUS)
         return isinstance(exc, TransportError)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -200,21 +225,29 @@ class KatanaClient:
         )
         return backoff(state)
 
-    async def _request(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any]:
-        """The response and its parsed JSON body (None when empty), after retries."""
+    async def _request(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any, int]:
+        """The response, its parsed JSON body (None when empty) and how many times the
+        request was sent, after retries. A raised error carries the send count too."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
             retry=retry_if_exception(lambda e: self._should_retry(method, e)),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._attempt(method, path, **kw)
+        sends = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    sends = attempt.retry_state.attempt_number
+                    response, payload = await self._attempt(method, path, **kw)
+                    return response, payload, sends
+        except KatanaError as exc:
+            exc.sends = sends if not isinstance(exc, DeadlineExceeded) else max(0, sends - 1)
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any]:
-        await self.pacer.acquire()
+        await self._acquire_before_deadline()
         self.requests_sent += 1
         try:
             response = await self._http.request(method, path, **kw)
@@ -229,3 +262,15 @@ class KatanaClient:
             return response, (self._json(response) if response.content else None)
         error: KatanaError = error_from_response(response)
         raise error
+
+    async def _acquire_before_deadline(self) -> None:
+        """Wait for the rate budget, but never past the call's deadline: a request that
+        cannot start in time is not sent at all, and the caller says so."""
+        end = deadline.get()
+        if end is None:
+            await self.pacer.acquire()
+            return
+        with anyio.move_on_after(max(0.0, end - time.monotonic())) as scope:
+            await self.pacer.acquire()
+        if scope.cancelled_caught or time.monotonic() > end:
+            raise DeadlineExceeded("the call's deadline passed before the request was sent")

@@ -2,13 +2,14 @@
 
 The kinds matter more than the status codes: Katana has answered "resource does not exist"
 with 422 `No entity found` and later with 404, and business rules come back as 422 with a
-bare message. Callers branch on the class; `explain.py` turns each into words.
+bare message. Callers branch on the class; `present/errors.py` turns each into words.
 """
 
 from __future__ import annotations
 
 import email.utils
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from katana_sn_mcp.katana.models import ErrorBody, ValidationDetail
@@ -18,7 +19,8 @@ if TYPE_CHECKING:  # httpx is imported on first use, keeping it off the start-up
 
 
 class KatanaError(Exception):
-    """Base class. `status`/`message` are Katana's own, for the record."""
+    """Base class. `status`/`message` are Katana's own, for the record; `sends` is how many
+    times the request went out (set by the client after its retries)."""
 
     kind = "unexpected"
 
@@ -27,16 +29,15 @@ class KatanaError(Exception):
         self.status = status
         self.message = message
         self.body = body or ErrorBody(message=message)
+        self.sends = 1
 
     @property
     def details(self) -> list[ValidationDetail]:
         return self.body.details
 
     def katana_says(self) -> str:
-        """`Katana answered 422 UnprocessableEntityError: No entity found` (no secrets)."""
-        status = f"{self.status} " if self.status else ""
-        name = f"{self.body.name}: " if self.body.name else ""
-        return f"Katana answered {status}{name}{self.message or '(no message)'}".strip()
+        """Katana's own answer in one line, or why there was none; never invents a cause."""
+        return Answer.of_error(self).sentence()
 
 
 class AuthError(KatanaError):
@@ -74,13 +75,72 @@ class ServerError(KatanaError):
 
 
 class TransportError(KatanaError):
-    """No usable answer. `may_have_applied` is False only when the request surely never left."""
+    """No usable answer. `reason` says which: "timeout", "dropped" (the connection closed
+    mid-request), "never_connected", or "unreadable_body" (Katana answered `status` with a
+    body we could not read). `may_have_applied` is False only when the request surely never
+    left."""
 
     kind = "transport"
 
-    def __init__(self, message: str, *, may_have_applied: bool, **kw: Any):
+    def __init__(self, message: str, *, may_have_applied: bool, reason: str = "dropped",
+                 **kw: Any):
         super().__init__(message, **kw)
         self.may_have_applied = may_have_applied
+        self.reason = reason
+
+
+class DeadlineExceeded(KatanaError):
+    """The tool call's deadline passed before this request could be sent (waiting for the
+    rate budget or between retries). The request was not sent."""
+
+    kind = "deadline"
+
+
+class UnstableRead(KatanaError):
+    """A multi-page listing changed while it was read (rows shifted between pages), twice
+    in a row; absence cannot be proven from it."""
+
+    kind = "unstable"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What Katana answered one request, after retries: the one fact every sentence,
+    `katana_status` and journal outcome about it is derived from."""
+
+    status: int | None = None  # None: Katana never answered
+    sends: int = 1
+    no_answer: str | None = None  # see TransportError.reason; None when Katana answered
+    name: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def of_error(cls, exc: KatanaError) -> Answer:
+        reason = exc.reason if isinstance(exc, TransportError) else None
+        if isinstance(exc, DeadlineExceeded | UnstableRead):
+            reason = exc.kind
+        return cls(status=exc.status, sends=exc.sends, no_answer=reason, name=exc.body.name,
+                   message=exc.body.message or None)
+
+    @property
+    def answered(self) -> bool:
+        return self.status is not None
+
+    def sentence(self) -> str:
+        """`Katana answered 500 InternalServerError: ...` or why no answer came, with the
+        number of sends when it was more than one."""
+        times = f" (sent {self.sends} times)" if self.sends > 1 else ""
+        if self.no_answer == "unreadable_body" and self.status is not None:
+            return f"Katana answered {self.status} with a body that could not be read{times}"
+        if self.status is not None:
+            words = ": ".join(w for w in (self.name, self.message) if w)
+            return f"Katana answered {self.status}{' ' + words if words else ''}{times}"
+        why = {"timeout": "no answer came within the timeout",
+               "dropped": "the connection closed before an answer came",
+               "never_connected": "the connection to Katana could not be opened",
+               "deadline": "the call's deadline passed before the request could be sent",
+               "unstable": "the listing kept changing while it was read"}
+        return f"Katana gave no answer: {why.get(self.no_answer or '', 'unknown reason')}{times}"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -131,5 +191,10 @@ def error_from_transport(exc: httpx.HTTPError) -> TransportError:
     import httpx
 
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(exc, httpx.TimeoutException) and not never_sent:
+        reason = "timeout"
+    else:
+        reason = "never_connected" if never_sent else "dropped"
     what = type(exc).__name__
-    return TransportError(f"{what}: {exc}" if str(exc) else what, may_have_applied=not never_sent)
+    return TransportError(f"{what}: {exc}" if str(exc) else what, may_have_applied=not never_sent,
+                          reason=reason)

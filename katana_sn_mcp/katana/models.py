@@ -69,6 +69,7 @@ class CreateResponse(Tolerant):
     failed: list[FailedItem] = Field(default_factory=list)
     no_content: bool = False
     status: int = 200
+    sends: int = 1
 
     @field_validator("successful", "failed", mode="before")
     @classmethod
@@ -162,15 +163,17 @@ def parse_list(payload: Any) -> list[SerialRecord]:
     return [SerialRecord.model_validate(r) for r in rows]
 
 
-def is_last_page(header: str | None) -> bool:
-    """Katana's `X-Pagination` JSON header (values are strings: "true", "8"); False when
-    absent or unreadable, so the caller falls back to reading until a short page."""
+def page_meta(header: str | None) -> tuple[bool, int | None]:
+    """Katana's `X-Pagination` JSON header (values are strings: "true", "8"): whether this
+    is the last page, and the total row count. (False, None) when absent or unreadable, so
+    the caller falls back to reading until a short page."""
     if not header:
-        return False
+        return False, None
     try:
         meta = json.loads(header)
+        total = int(meta["total_records"]) if "total_records" in meta else None
         if str(meta.get("last_page", "")).lower() == "true":
-            return True
-        return int(meta.get("page", 0)) >= int(meta.get("total_pages", 10**9))
+            return True, total
+        return int(meta.get("page", 0)) >= int(meta.get("total_pages", 10**9)), total
     except (ValueError, TypeError, AttributeError):
-        return False
+        return False, None

@@ -1,15 +1,26 @@
-"""The use cases (create, delete, list, verify), free of MCP so they are plain to test and
-reusable from the CLI. Each returns a result model; whole-call failures raise KatanaError."""
+"""The use cases (create, delete, list, verify), free of MCP and of sentences: each
+returns facts (what Katana answered, what was read back); `present/` words them."""
 
-from katana_sn_mcp.operations.create import create_serial_numbers
-from katana_sn_mcp.operations.delete import DeletePlan, execute_delete, plan_delete
-from katana_sn_mcp.operations.read import list_serial_numbers, verify_serial_numbers
+from katana_sn_mcp.operations.create import CreateFacts, create_serial_numbers
+from katana_sn_mcp.operations.delete import (
+    DeleteFacts,
+    DeletePlan,
+    execute_delete,
+    plan_delete,
+    unread_plan,
+)
+from katana_sn_mcp.operations.read import PageFacts, VerifyFacts, list_page, verify_serial_numbers
 
 __all__ = [
+    "CreateFacts",
+    "DeleteFacts",
     "DeletePlan",
+    "PageFacts",
+    "VerifyFacts",
     "create_serial_numbers",
     "execute_delete",
-    "list_serial_numbers",
+    "list_page",
     "plan_delete",
+    "unread_plan",
     "verify_serial_numbers",
 ]

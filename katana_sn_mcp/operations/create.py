@@ -1,37 +1,73 @@
-"""Create (mint or transfer) serial numbers, and find out where they really landed.
+"""Create (mint or transfer) serial numbers and establish, per string, what is known.
 
-A 200 carries `successful` and `failed`; a transfer's record may come back with
-`transaction_id: "undefined"` and `resource_id: null`. So after a transfer, or whenever the
-landing is unknown, we re-read the target. If Katana gives no usable answer (timeout,
-dropped connection, non-JSON, 5xx) the POST is never re-sent: the listing decides.
+Facts only, no sentences. A 200 carries `successful` and `failed`; a transfer's record may
+come back with `transaction_id: "undefined"` and `resource_id: null`, so after a transfer
+(or whenever the landing is unknown) the target is re-read. When Katana's answer does not
+say what happened (no answer, a 5xx, a 204, an unreadable body) the POST is never re-sent:
+the re-read says where strings are *now*, which is all it can say.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
-from katana_sn_mcp import explain
-from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
-from katana_sn_mcp.katana.models import CreateResponse, SerialRecord
-from katana_sn_mcp.operations.common import MINT_TYPES, Progress, outcome_of, plural
-from katana_sn_mcp.results import CreatedItem, CreateResult, FailedString, Landing
+from katana_sn_mcp.katana.errors import Answer, KatanaError, ServerError, TransportError
+from katana_sn_mcp.katana.models import SerialRecord
+from katana_sn_mcp.operations.common import MINT_TYPES, Progress
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
 
+# applied: Katana said so (and, if re-read, it is there). present: found on the target
+# after an answer that did not say what happened — maybe this call, maybe earlier.
+# refused: Katana named a reason. not_applied: Katana answered an error and the re-read
+# shows it absent. not_seen: no answer and not visible yet — Katana may still apply it.
+# unknown: nothing can be said (the re-read failed, or Katana was silent about it).
+ItemState = Literal["applied", "present", "refused", "not_applied", "not_seen", "unknown"]
 
-def _item(rec: SerialRecord, landing: Landing) -> CreatedItem:
-    return CreatedItem(
-        serial_number=rec.serial_number, id=rec.id, resource_type=rec.resource_type,
-        resource_id=rec.resource_id, transaction_id=rec.transaction_id, landing=landing,
-    )
 
+@dataclass
+class CreateFacts:
+    operation: Literal["mint", "transfer"]
+    resource_type: str
+    resource_id: int
+    requested: list[str]  # unique, in the order given
+    repeated: int  # strings given more than once, collapsed
+    answer: Answer
+    reported: dict[str, SerialRecord] = field(default_factory=dict)  # Katana's `successful`
+    refused: dict[str, str] = field(default_factory=dict)  # serial -> Katana's reason code
+    clear_answer: bool = True  # False: the answer did not say what happened to each string
+    after: dict[str, SerialRecord] | None = None  # the target re-read afterwards
+    reread_failure: Answer | None = None
 
-def _failed(serial: str, reason: str) -> FailedString:
-    return FailedString(
-        serial_number=serial, reason=reason, explanation=explain.failure_reason(reason, serial)
-    )
+    @property
+    def verified(self) -> bool:
+        return self.after is not None
+
+    def state(self, serial: str) -> ItemState:
+        seen = self.after is not None and serial in self.after
+        if self.clear_answer:
+            if serial in self.refused:
+                return "refused"
+            if serial not in self.reported:
+                return "unknown"  # Katana's 200 did not mention it
+            return "applied" if self.after is None or seen else "unknown"
+        if self.after is None:
+            return "unknown"
+        if seen:
+            return "present"
+        # Katana finished with an error status: it is not there. Without an answer (or
+        # with a 2xx that said nothing) it may still land: not seen *yet*.
+        answered_error = self.answer.status is not None and self.answer.status >= 400
+        return "not_applied" if answered_error else "not_seen"
+
+    def record(self, serial: str) -> SerialRecord | None:
+        """Where the string is, from the re-read if there was one, else Katana's answer."""
+        if self.after is not None:
+            return self.after.get(serial)
+        return self.reported.get(serial)
 
 
 async def create_serial_numbers(
@@ -42,102 +78,41 @@ async def create_serial_numbers(
     *,
     verify: bool = True,
     progress: Progress | None = None,
-) -> CreateResult:
-    operation = "mint" if resource_type in MINT_TYPES else "transfer"
-    serials = list(dict.fromkeys(serial_numbers))
-    base = {"operation": operation, "resource_type": resource_type, "resource_id": resource_id}
+) -> CreateFacts:
+    """Raises KatanaError only when Katana refused the whole call (nothing applied) or the
+    request surely never left; every other outcome is in the facts."""
+    requested = list(dict.fromkeys(serial_numbers))
+    facts = CreateFacts(
+        operation="mint" if resource_type in MINT_TYPES else "transfer",
+        resource_type=resource_type, resource_id=resource_id, requested=requested,
+        repeated=len(serial_numbers) - len(requested), answer=Answer())
     try:
-        response = await client.create(resource_type, resource_id, serials)
+        response = await client.create(resource_type, resource_id, requested)
     except (TransportError, ServerError) as exc:
         if isinstance(exc, TransportError) and not exc.may_have_applied:
             raise
-        return await _resolve_unanswered(client, serials, base, exc, progress)
-    if response.no_content:  # Katana recorded nothing it would tell us about: look.
-        return await _resolve_unanswered(client, serials, base, None, progress)
-    result = await _from_response(client, response, base, verify, progress)
-    result.katana_status = response.status
-    return result
+        facts.answer, facts.clear_answer = Answer.of_error(exc), False
+        await _reread(client, facts, progress)
+        return facts
+    facts.answer = Answer(status=response.status, sends=response.sends)
+    if response.no_content:
+        facts.clear_answer = False
+        await _reread(client, facts, progress)
+        return facts
+    facts.reported = {r.serial_number: r for r in response.successful}
+    facts.refused = {f.serial_number: f.reason for f in response.failed}
+    must_check = facts.operation == "transfer" or any(
+        not r.landing_known for r in response.successful)
+    if facts.reported and verify and must_check:
+        await _reread(client, facts, progress)
+    return facts
 
 
-async def _from_response(
-    client: KatanaClient, response: CreateResponse, base: dict, verify: bool,
-    progress: Progress | None,
-) -> CreateResult:
-    succeeded = [_item(r, "reported" if r.landing_known else "unconfirmed")
-                 for r in response.successful]
-    failed = [_failed(f.serial_number, f.reason) for f in response.failed]
-    unknown: list[str] = []
-    verified, notes = False, []
-    must_check = base["operation"] == "transfer" or any(i.landing != "reported" for i in succeeded)
-    if succeeded and verify and must_check:
-        try:
-            rows = await client.list_all(
-                resource_type=base["resource_type"], resource_id=base["resource_id"],
-                on_page=progress,
-            )
-        except KatanaError as exc:
-            notes.append(f"Landing could not be re-read ({exc.katana_says()}); "
-                         "confirm with verify_serial_numbers.")
-        else:
-            verified = True
-            on_target = {r.serial_number: r for r in rows}
-            confirmed = [_item(on_target[i.serial_number], "confirmed")
-                         for i in succeeded if i.serial_number in on_target]
-            unknown = [i.serial_number for i in succeeded if i.serial_number not in on_target]
-            succeeded = confirmed
-    notes += [explain.landing_unconfirmed(i.serial_number)
-              for i in succeeded if i.landing == "unconfirmed"]
-    return _result(base, succeeded, failed, unknown, verified, notes)
-
-
-async def _resolve_unanswered(
-    client: KatanaClient, serials: list[str], base: dict, exc: KatanaError | None,
-    progress: Progress | None,
-) -> CreateResult:
-    """No usable answer: the listing decides, string by string. Nothing is re-sent."""
-    notes = [explain.ambiguous_write("create request") if exc else
-             "Katana answered 204 with no body, so the resource was re-read to see what happened."]
+async def _reread(client: KatanaClient, facts: CreateFacts, progress: Progress | None) -> None:
     try:
-        rows = await client.list_all(
-            resource_type=base["resource_type"], resource_id=base["resource_id"], on_page=progress
-        )
-    except KatanaError as list_exc:
-        notes.append(f"Re-reading failed too ({list_exc.katana_says()}); the outcome is unknown. "
-                     "Run verify_serial_numbers before sending anything again.")
-        return _result(base, [], [], serials, False, notes)
-    on_target = {r.serial_number: r for r in rows}
-    succeeded = [_item(on_target[s], "confirmed") for s in serials if s in on_target]
-    failed = [_failed(s, "NOT_APPLIED") for s in serials if s not in on_target]
-    return _result(base, succeeded, failed, [], True, notes)
-
-
-def _result(base: dict, succeeded: list[CreatedItem], failed: list[FailedString],
-            unknown: list[str], verified: bool, notes: list[str]) -> CreateResult:
-    where = explain.resource(base["resource_type"], base["resource_id"])
-    verb = "minted on" if base["operation"] == "mint" else "transferred to"
-    parts: list[str] = []
-    if failed:
-        reasons = ", ".join(f"{f.serial_number} ({f.reason})" for f in failed)
-        parts.append(f"{plural(len(failed), 'string')} NOT {verb} {where}: {reasons}.")
-    if unknown:
-        parts.append(f"{plural(len(unknown), 'string')} reported by Katana as applied but NOT "
-                     f"seen on {where} when re-read, so unconfirmed: {', '.join(unknown)}.")
-    unconfirmed = [i for i in succeeded if i.landing == "unconfirmed"]
-    if unconfirmed:
-        parts.append(f"Katana reported {plural(len(unconfirmed), 'string')} as {verb} {where} "
-                     "but gave no landing data, and it has not been confirmed: "
-                     f"{', '.join(i.serial_number for i in unconfirmed)}.")
-    if len(succeeded) > len(unconfirmed):
-        how = " and confirmed via the list endpoint" if verified else ""
-        parts.append(f"{plural(len(succeeded) - len(unconfirmed), 'string')} {verb} {where}{how}.")
-    if not parts:
-        parts.append(f"Nothing was {verb} {where}.")
-    steps = [f.explanation for f in failed[:3]] + notes
-    if unknown:
-        steps.append("Run verify_serial_numbers with expect_attached for the unconfirmed strings.")
-    return CreateResult(
-        summary=" ".join(parts),
-        outcome=outcome_of(len(succeeded), len(failed), len(unknown)),
-        succeeded=succeeded, failed=failed, unknown=unknown, verified=verified,
-        next_steps=steps, **base,
-    )
+        rows = await client.list_all(resource_type=facts.resource_type,
+                                     resource_id=facts.resource_id, on_page=progress)
+    except KatanaError as exc:
+        facts.reread_failure = Answer.of_error(exc)
+    else:
+        facts.after = {r.serial_number: r for r in rows}

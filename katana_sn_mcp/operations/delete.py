@@ -1,8 +1,9 @@
-"""Delete serial numbers and report what really happened.
+"""Delete serial numbers, and establish per id what really happened. Facts only.
 
-Katana answers 204 to every well-formed DELETE, so the answer proves nothing. We read the
-resource first (which requested ids are really there?), send the DELETE only for those,
-read again, and report per id: removed, not_attached or still_attached.
+Katana answers 204 to every well-formed DELETE, so the answer proves nothing. Under a
+per-resource lock (so no other write of ours to the resource can interleave) we read
+the resource just before the DELETE, send it only for the confirmed ids that are there,
+and read again: `removed` means "on the resource just before, not on it after".
 """
 
 from __future__ import annotations
@@ -11,119 +12,99 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from katana_sn_mcp import explain
-from katana_sn_mcp.katana.errors import KatanaError, ServerError, TransportError
-from katana_sn_mcp.operations.common import Progress, outcome_of, plural
-from katana_sn_mcp.results import DeleteResult, NotAttached
+from katana_sn_mcp.katana.errors import Answer, KatanaError
+from katana_sn_mcp.operations.common import Progress
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
+    from katana_sn_mcp.state import WriteLocks
+
+IdState = Literal["removed", "not_attached", "moved_before_delete", "still_attached", "unknown"]
 
 
 @dataclass
 class DeletePlan:
-    """The pre-check: which requested ids are on the resource right now."""
+    """Which requested ids are on the resource. `attached` is None for a plan not read yet
+    (the ids were confirmed up front with `confirm=true`; the read happens under the lock)."""
 
     resource_type: str
     resource_id: int
-    requested_ids: list[int]
-    attached: dict[int, str] = field(default_factory=dict)  # id -> serial string
+    requested_ids: list[int]  # unique, in the order given
+    repeated: int = 0
+    attached: dict[int, str] | None = field(default_factory=dict)  # id -> serial string
+
+    @property
+    def read(self) -> bool:
+        return self.attached is not None
 
     @property
     def not_attached(self) -> list[int]:
-        return [i for i in self.requested_ids if i not in self.attached]
+        return [i for i in self.requested_ids if self.attached is not None
+                and i not in self.attached]
 
-    def describe(self) -> str:
-        where = explain.resource(self.resource_type, self.resource_id)
-        shown = ", ".join(f"{i} ({s})" for i, s in list(self.attached.items())[:20])
-        more = "" if len(self.attached) <= 20 else f" and {len(self.attached) - 20} more"
-        text = f"Delete {plural(len(self.attached), 'serial number')} from {where}: {shown}{more}."
-        if self.not_attached:
-            text += (f" {plural(len(self.not_attached), 'requested id')} not on {where} "
-                     f"will be left alone: {', '.join(map(str, self.not_attached))}.")
-        return text
+
+def unread_plan(resource_type: str, resource_id: int, ids: Sequence[int]) -> DeletePlan:
+    wanted = list(dict.fromkeys(ids))
+    return DeletePlan(resource_type, resource_id, wanted, len(ids) - len(wanted), None)
 
 
 async def plan_delete(
     client: KatanaClient, resource_type: str, resource_id: int, ids: Sequence[int],
     progress: Progress | None = None,
 ) -> DeletePlan:
-    rows = await client.list_all(
-        resource_type=resource_type, resource_id=resource_id, on_page=progress
-    )
-    wanted = list(dict.fromkeys(ids))
-    present = {r.id: r.serial_number for r in rows if r.id in set(wanted)}
-    return DeletePlan(resource_type, resource_id, wanted, {i: present[i] for i in wanted
-                                                            if i in present})
+    plan = unread_plan(resource_type, resource_id, ids)
+    rows = await client.list_all(resource_type=resource_type, resource_id=resource_id,
+                                 on_page=progress)
+    present = {r.id: r.serial_number for r in rows if r.id is not None}
+    plan.attached = {i: present[i] for i in plan.requested_ids if i in present}
+    return plan
 
 
-def planned_result(plan: DeletePlan, outcome: Literal["not_applied", "planned", "declined"],
-                   summary: str) -> DeleteResult:
-    """No DELETE sent: a plan awaiting confirmation, a declined one, or nothing to do."""
-    return DeleteResult(
-        summary=summary, outcome=outcome, resource_type=plan.resource_type,
-        resource_id=plan.resource_id, requested_ids=plan.requested_ids,
-        not_attached=[NotAttached(id=i) for i in plan.not_attached], delete_sent=False,
-        verified=False, katana_note=explain.delete_caveat(),
-        next_steps=[] if outcome == "not_applied" else [plan.describe()],
-    )
+@dataclass
+class DeleteFacts:
+    confirmed: DeletePlan  # what the person agreed to
+    before: DeletePlan  # the check made just before the DELETE, under the lock
+    answer: Answer | None = None  # None: no DELETE was sent
+    after: set[int] | None = None  # ids on the resource after the DELETE
+    reread_failure: Answer | None = None
+
+    @property
+    def targets(self) -> list[int]:
+        """Confirmed ids that were on the resource just before the DELETE: the ids sent."""
+        ok = self.confirmed.attached
+        return [i for i in (self.before.attached or {}) if ok is None or i in ok]
+
+    def state(self, id_: int) -> IdState:
+        if id_ not in self.targets:
+            was = self.confirmed.attached is not None and id_ in self.confirmed.attached
+            return "moved_before_delete" if was else "not_attached"
+        if self.after is None:
+            return "unknown"
+        return "still_attached" if id_ in self.after else "removed"
 
 
 async def execute_delete(
-    client: KatanaClient, plan: DeletePlan, progress: Progress | None = None
-) -> DeleteResult:
-    where = explain.resource(plan.resource_type, plan.resource_id)
-    if not plan.attached:
-        return planned_result(plan, "not_applied", (
-            f"Nothing deleted: none of the requested ids is on {where}, so no delete was sent. "
-            "Check the ids with list_serial_numbers."))
-    notes: list[str] = []
-    targets = list(plan.attached)
-    status: int | None = None
-    try:
-        status = await client.delete(plan.resource_type, plan.resource_id, targets)
-    except (TransportError, ServerError):  # maybe applied: the re-read below decides
-        notes.append(explain.ambiguous_write("delete request"))
-    try:
-        rows = await client.list_all(
-            resource_type=plan.resource_type, resource_id=plan.resource_id, on_page=progress
-        )
-    except KatanaError as exc:
-        notes.append(f"The delete was sent but re-reading failed ({exc.katana_says()}), so "
-                     "whether the ids are gone is unknown. Run verify_serial_numbers with "
-                     "expect_absent_ids.")
-        return _result(plan, [], [], targets, False, notes)
-    after = {r.id for r in rows}
-    removed = [i for i in targets if i not in after]
-    still = [i for i in targets if i in after]
-    result = _result(plan, removed, still, [], True, notes)
-    result.katana_status = status
-    return result
-
-
-def _result(plan: DeletePlan, removed: list[int], still: list[int], unknown: list[int],
-            verified: bool, notes: list[str]) -> DeleteResult:
-    where = explain.resource(plan.resource_type, plan.resource_id)
-    parts = []
-    if still:
-        parts.append(f"{plural(len(still), 'id')} still attached to {where} after the delete: "
-                     f"{', '.join(map(str, still))}.")
-    if unknown:
-        parts.append(f"Unknown whether {plural(len(unknown), 'id')} were removed: "
-                     f"{', '.join(map(str, unknown))}.")
-    if plan.not_attached:
-        parts.append(f"{plural(len(plan.not_attached), 'id')} not on {where}, left alone: "
-                     f"{', '.join(map(str, plan.not_attached))}.")
-    if removed:
-        parts.append(f"Removed {plural(len(removed), 'serial number')} from {where} (confirmed "
-                     f"by re-reading): {', '.join(map(str, removed))}.")
-    steps = notes + ([f"Retry the delete for ids {still} or check them with "
-                      "verify_serial_numbers."] if still else [])
-    return DeleteResult(
-        summary=" ".join(parts), resource_type=plan.resource_type,
-        outcome=outcome_of(len(removed), len(still) + len(plan.not_attached), len(unknown)),
-        resource_id=plan.resource_id, requested_ids=plan.requested_ids, removed=removed,
-        not_attached=[NotAttached(id=i) for i in plan.not_attached], still_attached=still,
-        unknown=unknown, delete_sent=True, verified=verified,
-        katana_note=explain.delete_caveat(), next_steps=steps,
-    )
+    client: KatanaClient, confirmed: DeletePlan, locks: WriteLocks,
+    progress: Progress | None = None,
+) -> DeleteFacts:
+    """Raises KatanaError only if the check just before the DELETE fails (nothing sent)."""
+    key = f"{confirmed.resource_type}:{confirmed.resource_id}"
+    async with locks.hold(key):
+        before = await plan_delete(client, confirmed.resource_type, confirmed.resource_id,
+                                   confirmed.requested_ids, progress)
+        facts = DeleteFacts(confirmed=confirmed, before=before)
+        if not facts.targets:
+            return facts
+        try:
+            facts.answer = await client.delete(confirmed.resource_type,
+                                               confirmed.resource_id, facts.targets)
+        except KatanaError as exc:  # refused, or maybe applied: the re-read decides
+            facts.answer = Answer.of_error(exc)
+        try:
+            rows = await client.list_all(resource_type=confirmed.resource_type,
+                                         resource_id=confirmed.resource_id, on_page=progress)
+        except KatanaError as exc:
+            facts.reread_failure = Answer.of_error(exc)
+        else:
+            facts.after = {r.id for r in rows if r.id is not None}
+    return facts

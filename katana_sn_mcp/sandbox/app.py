@@ -32,6 +32,8 @@ class Sandbox:
         self._window: deque[float] = deque()
         self._faults: deque[Fault] = deque()
         path = self.config.state_file
+        if path is not None:  # a crashed save's temp file goes now, not never
+            Store.discard_leftovers(path)
         if path is not None and path.exists():
             self.store = Store.load(path)
         else:

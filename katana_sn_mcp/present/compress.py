@@ -1,0 +1,82 @@
+"""Saying many items in few bytes: runs of consecutive serials or ids, and capped lists
+of names with an exact count of the rest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from katana_sn_mcp.present.budget import NAME_BYTES_PER_REASON, NAMES_PER_REASON, RUNS_SHOWN
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def _key(serial: str) -> tuple[str, int, int, str] | None:
+    m = _NUMBERED.match(serial)
+    if not m:
+        return None
+    return m.group(1), int(m.group(2)), len(m.group(2)), m.group(3)
+
+
+def _follows(prev: str, cur: str) -> bool:
+    a, b = _key(prev), _key(cur)
+    if a is None or b is None or (a[0], a[3]) != (b[0], b[3]) or b[1] != a[1] + 1:
+        return False
+    return a[2] == b[2] or len(str(b[1])) == b[2]  # same width, or a natural carry 9 -> 10
+
+
+def serial_runs(serials: Sequence[str]) -> list[list[str]]:
+    """Consecutive strings in the given order (`SN-0001`, `SN-0002`, ...) grouped."""
+    runs: list[list[str]] = []
+    for s in serials:
+        if runs and _follows(runs[-1][-1], s):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return runs
+
+
+def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in ids:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def describe_ids(ids: Sequence[int]) -> str:
+    return ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in id_runs(ids))
+
+
+def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> tuple[list[str], int]:
+    """Up to RUNS_SHOWN runs as `SN-0001…SN-1000 (1000, ids 5001…6000)`, and how many
+    runs were left out. Ids are shown when every item of the run has one."""
+    id_of = dict(zip(serials, ids, strict=False))
+    shown: list[str] = []
+    runs = serial_runs(serials)
+    for run in runs[:RUNS_SHOWN]:
+        text = run[0] if len(run) == 1 else f"{run[0]}…{run[-1]} ({len(run)})"
+        run_ids = [id_of.get(s) for s in run]
+        if run_ids and all(i is not None for i in run_ids):
+            text += f" id {describe_ids([i for i in run_ids if i is not None])}"
+        shown.append(text)
+    return shown, max(0, len(runs) - RUNS_SHOWN)
+
+
+def first_names(items: Sequence[str]) -> list[str]:
+    """The first items, at most NAMES_PER_REASON and NAME_BYTES_PER_REASON bytes."""
+    out: list[str] = []
+    used = 0
+    for item in items[:NAMES_PER_REASON]:
+        size = len(item.encode()) + 4
+        if out and used + size > NAME_BYTES_PER_REASON:
+            break
+        out.append(item)
+        used += size
+    return out
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n:,} {many or word + 's'}"

@@ -1,0 +1,87 @@
+"""Words for a call that failed as a whole (a ToolError's text): what happened, whether
+anything changed, what to do — then Katana's own answer, or why there was none."""
+
+from __future__ import annotations
+
+from katana_sn_mcp.katana.errors import (
+    AuthError,
+    BusinessRuleError,
+    DeadlineExceeded,
+    KatanaError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnstableRead,
+    ValidationError,
+)
+from katana_sn_mcp.present.words import MINT_HINT
+
+UNCHANGED = "Nothing was changed."
+
+
+def _validation(err: ValidationError) -> str:
+    lines = []
+    for d in err.details:
+        line = f"{d.field}: {d.message}".rstrip(": ")
+        allowed = d.info.get("allowedValues")
+        if isinstance(allowed, list):
+            line += f" (allowed values: {', '.join(map(str, allowed))})"
+        elif "additionalProperty" in d.info:
+            line += f" ('{d.info['additionalProperty']}')"
+        lines.append(line)
+    what = "; ".join(lines) if lines else err.message
+    return f"Katana rejected the request as invalid, so nothing was changed: {what}."
+
+
+def _business_rule(err: BusinessRuleError, target: str) -> str:
+    low = err.message.lower()
+    if "serial numbers not found" in low or "unknownserialnumber" in low.replace(" ", ""):
+        return ("Katana refused the whole call because at least one string exists nowhere in "
+                f"this account; a transfer only moves strings already minted. None moved to "
+                f"{target}. Mint the unknown strings first on {MINT_HINT} (or fix their "
+                "spelling); list_serial_numbers shows which strings exist.")
+    if "is linked" in low and "updated on mo" in low:
+        return (f"{target} is linked to a make-to-order manufacturing order, so Katana accepts "
+                "serial numbers only on that manufacturing order. Nothing was changed. Add "
+                "them to the linked manufacturing order instead.")
+    return f"Katana refused the call for a business reason. {UNCHANGED}"
+
+
+def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60) -> str:
+    """`target` is e.g. "ManufacturingOrder 1001"; `rate_limit` the configured budget."""
+    target = target or "the resource"
+    if isinstance(err, NotFoundError):
+        text = (f"Katana says {target} does not exist (or this API key cannot see it). "
+                f"{UNCHANGED} Check the id and the resource_type: a sales order row id is not "
+                "a sales order id, and a manufacturing order id is not its order number.")
+    elif isinstance(err, ValidationError):
+        text = _validation(err)
+    elif isinstance(err, BusinessRuleError):
+        text = _business_rule(err, target)
+    elif isinstance(err, AuthError):
+        text = ("Katana rejected the API key, so nothing was changed. Set a valid key in the "
+                "KATANA_API_KEY environment variable of this server (Katana: Settings > API) "
+                "and restart it.")
+    elif isinstance(err, RateLimitedError):
+        wait = f"about {round(err.retry_after)} seconds" if err.retry_after else "a minute"
+        text = (f"Katana's rate limit for this key is used up (this server paces itself to "
+                f"{rate_limit} requests per minute), and Katana asked to wait {wait}, longer "
+                f"than this call may wait. Katana refused the request: {UNCHANGED} Wait {wait} "
+                "and try again.")
+    elif isinstance(err, DeadlineExceeded):
+        text = ("The call's deadline passed while waiting for Katana's rate budget, so the "
+                f"request was not sent. {UNCHANGED} Try again in a minute.")
+    elif isinstance(err, UnstableRead):
+        text = ("The listing kept changing while its pages were read (someone is changing "
+                f"{target} right now), twice in a row, so it proves nothing. This read changed "
+                "nothing. Try again in a moment.")
+    elif isinstance(err, TransportError) and not err.may_have_applied:
+        text = f"The request never reached Katana. {UNCHANGED}"
+    elif isinstance(err, TransportError | ServerError):
+        text = "This read changed nothing. Try again in a moment."
+    elif err.status is not None and 400 <= err.status < 500:
+        text = f"Katana refused the request. {UNCHANGED}"
+    else:
+        text = "Katana's answer was not one this server knows."
+    return f"{text}\n({err.katana_says()})"

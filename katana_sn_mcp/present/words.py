@@ -1,0 +1,68 @@
+"""Every explanation the model reads, each written once and each true wherever it appears.
+
+A sentence names a cause only from the fact that carries it: Katana's status and words
+(`Answer.sentence()`), or what a re-read showed. Per-item reasons are explained once per
+reason, never once per string.
+"""
+
+from __future__ import annotations
+
+MINT_HINT = "a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow)"
+
+
+def where(resource_type: str, resource_id: int) -> str:
+    return f"{resource_type} {resource_id}"
+
+
+def create_reason(reason: str, operation: str, target: str, others_applied: bool) -> str:
+    """Why strings Katana named in `failed` were refused (its 200 said so: nothing changed
+    for them)."""
+    rest = " The strings reported applied in this call are not undone by it." if others_applied else ""
+    if reason == "MISSING":
+        return ("They exist nowhere in this Katana account, so there is nothing to transfer. "
+                f"Mint them first on {MINT_HINT}, or check the spelling." + rest)
+    if reason == "DUPLICATE" and operation == "mint":
+        return ("Katana already has these strings, so it did not mint them again; nothing "
+                "changed for them. list_serial_numbers shows where they are." + rest)
+    if reason == "DUPLICATE":
+        return f"They are already on {target}, so nothing changed for them." + rest
+    if reason == "NOT_IN_STOCK":
+        return ("Katana says they are not in stock (for example already on a sales order), "
+                "so it did not move them; nothing changed for them." + rest)
+    return (f"Katana refused them with the reason code {reason}; by Katana's answer nothing "
+            "changed for them. Check with verify_serial_numbers before trying again." + rest)
+
+
+def create_open(kind: str, said: str, target: str, reread: str | None, at: str) -> str:
+    """Strings whose fate Katana's answer did not settle, by what the re-read showed."""
+    if kind == "NOT_APPLIED":
+        return (f"{said}, and a re-read of {target} at {at} shows them absent: not applied. "
+                "They can be sent again.")
+    if kind == "NOT_SEEN":
+        return (f"{said}. A re-read of {target} at {at} does not show them yet, but Katana may "
+                "still apply a request it got: do not send them again until "
+                "verify_serial_numbers, run a minute later, still shows them absent.")
+    if kind == "REREAD_FAILED":
+        return (f"{said}; re-reading {target} failed too ({reread}), so whether they landed is "
+                "unknown. Check with verify_serial_numbers before sending anything again.")
+    if kind == "NOT_SEEN_AFTER_REPORT":
+        return (f"Katana reported them applied, but a re-read of {target} at {at} does not show "
+                "them there. Check with verify_serial_numbers.")
+    return ("Katana's answer named neither success nor failure for them. Check with "
+            "verify_serial_numbers.")
+
+
+def present_note(said: str, target: str, at: str) -> str:
+    return (f"{said}. A re-read of {target} at {at} shows them on it now; whether this call "
+            "put them there or they were there before cannot be told from Katana's answer.")
+
+
+def landing_unread() -> str:
+    return ("Katana reported the transfer but gave no landing data (transaction_id "
+            "'undefined', resource_id null), and verify=false skipped the re-read: confirm "
+            "with verify_serial_numbers.")
+
+
+DELETE_NOTE = ("Katana answers 204 to every well-formed delete, whatever the ids, so its answer "
+               "confirms nothing; what is reported here comes from reading the resource just "
+               "before and after the delete.")

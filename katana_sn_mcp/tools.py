@@ -1,0 +1,163 @@
+"""The four tools. Each validates its arguments (through the schema), runs one
+operation, and hands the facts to the presentation layer. No sentences are written here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field, StringConstraints
+
+from katana_sn_mcp import operations
+from katana_sn_mcp.app_state import state
+from katana_sn_mcp.calls import deadline, failure, journalled, to_call_result
+from katana_sn_mcp.confirm import ConfirmDeletion, ask, can_elicit, precheck, progress_of
+from katana_sn_mcp.katana.errors import KatanaError
+from katana_sn_mcp.operations import DeletePlan
+from katana_sn_mcp.operations.common import ReadType, WriteType
+from katana_sn_mcp.present.budget import LIST_DEFAULT, LIST_MAX, MAX_ITEMS
+from katana_sn_mcp.present.create import present_create
+from katana_sn_mcp.present.delete import present_delete, present_unsent
+from katana_sn_mcp.present.read import BadCursor, present_page, present_verify, read_cursor
+from katana_sn_mcp.ranges import BadRange, SerialRange, expand
+from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, VerifyResult
+
+ResourceId = Annotated[int, Field(strict=True, ge=1, le=2147483647, description="Katana id of the resource")]
+Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255, pattern=r"^\S(.*\S)?$")]
+SerialId = Annotated[int, Field(strict=True, ge=1, le=2147483647)]
+Ranges = Annotated[list[SerialRange], Field(max_length=100, description=(
+    "ranges expanded here, e.g. {prefix:'SN-', first:1, last:1000, width:4} is SN-0001…SN-1000"))]
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
+                        open_world_hint=True)
+DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True,
+                         open_world_hint=True)
+READ = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+
+
+def serials_of(serials: list[str], ranges: list[SerialRange], what: str) -> list[str]:
+    try:
+        out = expand(serials, ranges)
+    except BadRange as exc:
+        raise ToolError(f"{exc} Nothing was sent to Katana.") from exc
+    if len(out) > MAX_ITEMS:
+        raise ToolError(f"{len(out):,} strings in one call; at most {MAX_ITEMS:,}. Nothing was sent.")
+    if not out and what:
+        raise ToolError(f"No strings given: pass {what}. Nothing was sent to Katana.")
+    return out
+
+
+def register_tools(mcp: MCPServer) -> None:
+    register_write_tools(mcp)
+    register_read_tools(mcp)
+
+
+def register_write_tools(mcp: MCPServer) -> None:
+    @mcp.tool(title="Create serial numbers", annotations=WRITE)
+    async def create_serial_numbers(
+        resource_type: Annotated[WriteType, Field(description="mint: ManufacturingOrder, "
+                                 "PurchaseOrderRow; others transfer existing strings")],
+        resource_id: ResourceId,
+        ctx: Context,
+        serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS,
+                                                      description="the serial-number strings")] = [],  # noqa: B006
+        serial_ranges: Ranges = [],  # noqa: B006
+        verify: Annotated[bool, Field(description="re-read the target after a transfer")] = True,
+    ) -> Annotated[CallToolResult, CreateResult]:
+        """Mint or transfer serial numbers on one Katana resource. Counts what was applied,
+        groups what was not by Katana's reason, and re-reads the target after transfers."""
+        serials = serials_of(serial_numbers, serial_ranges, "serial_numbers or serial_ranges")
+        request = {"resource_type": resource_type, "resource_id": resource_id,
+                   "serial_numbers": serials}
+        async with journalled(ctx, "create_serial_numbers", request) as write:
+            app = state(ctx)
+            async with app.locks.hold(f"{resource_type}:{resource_id}"):
+                facts = await operations.create_serial_numbers(
+                    app.client, resource_type, resource_id, serials, verify=verify,
+                    progress=progress_of(ctx, "re-reading the target"))
+            return await write.finish(present_create(facts, write.write_id))
+
+    @mcp.tool(title="Delete serial numbers", annotations=DELETE)
+    async def delete_serial_numbers(
+        resource_type: Annotated[ReadType, Field(description="type of the resource the ids "
+                                                 "are attached to")],
+        resource_id: ResourceId,
+        ids: Annotated[list[SerialId], Field(min_length=1, max_length=MAX_ITEMS,
+                                             description="serial-number ids (not strings)")],
+        ctx: Context,
+        plan: Annotated[DeletePlan, Resolve(precheck)],
+        answer: Annotated[ElicitationResult[ConfirmDeletion], Resolve(ask)],
+        confirm: Annotated[bool, Field(description="true once the person has confirmed "
+                                       "(only needed when the host cannot ask them)")] = False,
+    ) -> Annotated[CallToolResult, DeleteResult]:
+        """Remove serial numbers from one resource. Katana's 204 confirms nothing, so this
+        reads the resource just before and after the delete and reports what left it."""
+        if plan.read and not plan.attached:
+            return to_call_result(present_unsent(plan, "none"))
+        if not (isinstance(answer, AcceptedElicitation) and answer.data.confirm):
+            if plan.read and can_elicit(ctx):
+                why = "cancelled" if answer.action == "cancel" else "declined"
+                return to_call_result(present_unsent(plan, why))
+            return to_call_result(present_unsent(plan, "planned"))
+        request = {"resource_type": resource_type, "resource_id": resource_id, "ids": plan.requested_ids}
+        async with journalled(ctx, "delete_serial_numbers", request) as write:
+            app = state(ctx)
+            facts = await operations.execute_delete(
+                app.client, plan, app.locks, progress_of(ctx, "reading the resource"))
+            return await write.finish(present_delete(facts, write.write_id))
+
+
+def register_read_tools(mcp: MCPServer) -> None:
+    @mcp.tool(title="List serial numbers", annotations=READ)
+    async def list_serial_numbers(
+        ctx: Context,
+        resource_type: Annotated[ReadType | None, Field(description="only this type")] = None,
+        resource_id: ResourceId | None = None,
+        limit: Annotated[int, Field(strict=True, ge=1, le=LIST_MAX,
+                                    description="rows per page")] = LIST_DEFAULT,
+        cursor: Annotated[str | None, Field(max_length=200, description="next_cursor of the "
+                                            "previous page")] = None,
+    ) -> Annotated[CallToolResult, ListResult]:
+        """One page of serial numbers: rows for one resource_id, counts per resource otherwise.
+        Pass next_cursor back for the next page."""
+        page, skip = 1, 0
+        try:
+            if cursor:
+                page, limit, skip = read_cursor(cursor, resource_type, resource_id)
+        except BadCursor as exc:
+            raise ToolError(f"{exc}. Nothing was read.") from exc
+        app = state(ctx)
+        try:
+            with deadline(app):
+                facts = await operations.list_page(app.client, resource_type, resource_id, page, limit)
+        except KatanaError as exc:
+            raise failure(exc, app, f"{resource_type or 'any type'} {resource_id or ''}".strip()) from exc
+        return to_call_result(present_page(facts, skip))
+
+    @mcp.tool(title="Verify serial numbers", annotations=READ)
+    async def verify_serial_numbers(
+        resource_type: Annotated[ReadType, Field(description="type of the resource to check")],
+        resource_id: ResourceId,
+        ctx: Context,
+        expect_attached: Annotated[list[Serial], Field(
+            max_length=MAX_ITEMS, description="strings that must be on the resource")] = [],  # noqa: B006
+        expect_attached_ranges: Ranges = [],  # noqa: B006
+        expect_absent_ids: Annotated[list[SerialId], Field(
+            max_length=MAX_ITEMS, description="ids that must be gone from it")] = [],  # noqa: B006
+    ) -> Annotated[CallToolResult, VerifyResult]:
+        """Check on Katana's list endpoint that strings are on a resource and/or ids are gone
+        from it. Counts what holds and names what does not."""
+        serials = serials_of(expect_attached, expect_attached_ranges, "")
+        if not serials and not expect_absent_ids:
+            raise ToolError("Nothing to check: pass expect_attached, expect_attached_ranges or "
+                            "expect_absent_ids. Nothing was read.")
+        app = state(ctx)
+        try:
+            with deadline(app):
+                facts = await operations.verify_serial_numbers(
+                    app.client, resource_type, resource_id, serials, expect_absent_ids,
+                    progress_of(ctx, "verifying"))
+        except KatanaError as exc:
+            raise failure(exc, app, f"{resource_type} {resource_id}") from exc
+        return to_call_result(present_verify(facts))
