@@ -110,6 +110,9 @@ def _serve_parser(sub: Any) -> argparse.ArgumentParser:
                       f"KATANA_SN_MCP_TOKEN (default: {DEFAULT_HOST})")
     http.add_argument("--port", type=port_number, default=None,
                       help=f"TCP port to listen on (default: {DEFAULT_PORT})")
+    http.add_argument("--stateless", action="store_true",
+                      help="hold no sessions, so any replica behind a load balancer can answer "
+                      "any request (see the README's team deployment)")
     _common_options(p)
     return p
 
