@@ -3,28 +3,39 @@
 Safe by default: binds to 127.0.0.1; refuses a non-local bind unless a bearer token is
 configured; checks the token in constant time; keeps the SDK's Host/Origin (DNS-rebinding)
 protection on everywhere, with an allow-list that actually works for a 0.0.0.0 bind.
-`/health` is open (it reveals nothing but the version). All sessions share the one
-Katana client and pacer made in the server's lifespan.
+`/health` (alive) and `/ready` (Redis reachable, Katana budget left) are open: they reveal
+nothing but the version and a count. All sessions share the one Katana client and pacer
+made in the server's lifespan.
+
+Sessions cannot exhaust the server: the SDK bounds them in total and expires idle ones
+(`HttpOptions`), and the gate bounds them per token (`tokens.SessionQuota`). Stateless
+mode (`--stateless`, for replicas behind a load balancer without sticky sessions) holds
+none at all.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from katana_sn_mcp import __version__, redact
+from katana_sn_mcp.tokens import SCOPE_KEY, SessionQuota, TokenBook
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/ready"})
 TOKEN_HELP = ("missing or wrong bearer token; set 'Authorization: Bearer <the value of "
               "KATANA_SN_MCP_TOKEN on the server>'")
 
@@ -33,7 +44,7 @@ class RefusedBind(RuntimeError):
     """A non-local bind without a token would put Katana write access on the network."""
 
 
-def check_bind(host: str, token: str | None) -> None:
+def check_bind(host: str, token: str | TokenBook | None) -> None:
     if host not in LOCAL_HOSTS and not token:
         raise RefusedBind(
             f"Refusing to listen on {host}: anyone who can reach it could change Katana stock "
@@ -42,39 +53,102 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class HttpOptions:
+    """How the HTTP transport holds sessions. Stateless: none at all (any replica answers
+    any request). Stateful: at most `max_sessions` in total and `per_token` per token name,
+    each ended after `idle_s` without a request (the SDK's default, 30 minutes and 10,000
+    sessions, lets abandoned sessions pile up to hundreds of megabytes)."""
+
+    stateless: bool = False
+    max_sessions: int = 500
+    per_token: int = 50
+    idle_s: float = 300.0
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((v for k, v in scope.get("headers", []) if k == name), None)
+
+
 class BearerTokenGate:
-    """Pure-ASGI wrapper: every HTTP/WebSocket request except `/health` must carry
-    `Authorization: Bearer <token>`. A 401 says plainly what to send, and names no OAuth
-    metadata. Lifespan events pass straight through: the SDK's session manager runs there."""
+    """Pure-ASGI wrapper: every HTTP/WebSocket request except the open paths must carry
+    `Authorization: Bearer <token>` for a token in the book. A 401 says plainly what to
+    send, and names no OAuth metadata. Lifespan events pass straight through: the SDK's
+    session manager runs there.
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    An accepted request carries the token's name in `scope["state"]` (for the journal) and
+    as `scope["user"]`, so the SDK binds each session to the person who opened it."""
+
+    def __init__(self, app: ASGIApp, token: str | TokenBook,
+                 quota: SessionQuota | None = None) -> None:
         self.app = app
-        self._expected = f"bearer {token}".encode()
+        self.book = token if isinstance(token, TokenBook) else TokenBook(token)
+        self.quota = quota
 
-    def _authorized(self, scope: Scope) -> bool:
-        for name, value in scope.get("headers", []):
-            if name == b"authorization":
-                # scheme is case-insensitive; the token itself is compared exactly
-                given = value[:7].lower() + value[7:]
-                return hmac.compare_digest(given, self._expected)
-        return False
+    def _name(self, scope: Scope) -> str | None:
+        value = _header(scope, b"authorization")
+        if value is None or value[:7].lower() != b"bearer ":  # scheme is case-insensitive
+            return None
+        return self.book.lookup(value[7:])  # the token itself is compared exactly
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS
-                or self._authorized(scope)):
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
+        name = self._name(scope)
+        if name is None:
+            await self._refuse(scope, send)
+            return
+        scope.setdefault("state", {})[SCOPE_KEY] = name
+        scope["user"] = AuthenticatedUser(AccessToken(token="", client_id=f"token:{name}",
+                                                      scopes=[], subject=name))
+        if self.quota is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+        else:
+            await self._counted(self.quota, name, scope, receive, send)
+
+    async def _counted(self, quota: SessionQuota, name: str, scope: Scope, receive: Receive,
+                       send: Send) -> None:
+        """Refuse a new session over the token's quota; follow the ones it opens and ends."""
+        sid = (_header(scope, b"mcp-session-id") or b"").decode("latin-1")
+        if not sid and scope["method"] == "POST" and not quota.admit(name):
+            await _json(send, 503, {"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32603, "message": f"Too many open sessions for this token (at most "
+                f"{quota.per_token}); close unused ones or wait for them to expire"}})
+            return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                opened = dict(message.get("headers", [])).get(b"mcp-session-id")
+                if opened and not sid and message["status"] < 400:
+                    quota.opened(name, opened.decode("latin-1"))
+            await send(message)
+
+        quota.begin(name, sid)
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            gone = scope["method"] == "DELETE" or (status[:1] == [404])
+            quota.end(name, sid, gone=gone)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = json.dumps({"error": "invalid_token", "error_description": TOKEN_HELP}).encode()
-        await send({"type": "http.response.start", "status": 401, "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate",
-             f'Bearer error="invalid_token", error_description="{TOKEN_HELP}"'.encode()),
-        ]})
-        await send({"type": "http.response.body", "body": body})
+        await _json(send, 401, {"error": "invalid_token", "error_description": TOKEN_HELP},
+                    [(b"www-authenticate",
+                      f'Bearer error="invalid_token", error_description="{TOKEN_HELP}"'.encode())])
+
+
+async def _json(send: Send, status: int, payload: dict[str, Any],
+                extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def allowed_names(host: str) -> list[str]:
@@ -123,25 +197,46 @@ def startup_line(host: str, port: int) -> str:
             f"{', '.join(names)}; add more with KATANA_SN_MCP_ALLOWED_HOSTS)")
 
 
-def add_health(mcp: MCPServer) -> None:
+Readiness = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def add_health(mcp: MCPServer, ready: Readiness | None = None) -> None:
     @mcp.custom_route("/health", methods=["GET"])
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "server": "katana-sn-mcp", "version": __version__})
 
+    @mcp.custom_route("/ready", methods=["GET"])
+    async def readiness(_: Request) -> JSONResponse:
+        """For a load balancer: 503 while the shared store is unreachable (every call would
+        fail), 200 with the Katana budget left otherwise (a spent budget only delays)."""
+        facts = await ready() if ready is not None else {"status": "ready"}
+        return JSONResponse(facts, status_code=200 if facts.get("status") == "ready" else 503)
 
-def http_app(mcp: MCPServer, host: str, token: str | None) -> ASGIApp:
-    add_health(mcp)
-    app = mcp.streamable_http_app(host=host, transport_security=security_for(host))
-    return BearerTokenGate(app, token) if token else app
+
+def http_app(mcp: MCPServer, host: str, token: str | TokenBook | None, *,
+             options: HttpOptions | None = None, ready: Readiness | None = None) -> ASGIApp:
+    options = options or HttpOptions()
+    add_health(mcp, ready)
+    kw: dict[str, Any] = ({"stateless_http": True} if options.stateless else
+                          {"max_sessions": options.max_sessions,
+                           "session_idle_timeout": options.idle_s})
+    app = mcp.streamable_http_app(host=host, transport_security=security_for(host), **kw)
+    if isinstance(token, TokenBook) and not token.configured:
+        token = None
+    if not token:
+        return app
+    quota = None if options.stateless else SessionQuota(options.per_token, options.idle_s)
+    return BearerTokenGate(app, token, quota)
 
 
-def run_http(mcp: MCPServer, host: str, port: int, token: str | None) -> None:
+def run_http(mcp: MCPServer, host: str, port: int, token: str | TokenBook | None, *,
+             options: HttpOptions | None = None, ready: Readiness | None = None) -> None:
     """`token` is required positionally so a caller cannot forget it and serve openly."""
     import uvicorn
 
-    check_bind(host, token)
+    check_bind(host, token if not isinstance(token, TokenBook) or token.configured else None)
     redact.say(startup_line(host, port))
     # log_config=None: uvicorn keeps its hands off logging, so our root handler (which
     # redacts secrets) sees uvicorn's records too.
-    uvicorn.run(http_app(mcp, host, token), host=host, port=port, log_level="warning",
-                log_config=None)
+    uvicorn.run(http_app(mcp, host, token, options=options, ready=ready), host=host, port=port,
+                log_level="warning", log_config=None)

@@ -11,7 +11,7 @@ factories, on first use, to keep start-up at the SDK's own floor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from katana_sn_mcp.settings import MissingApiKey, Settings
@@ -83,11 +83,13 @@ def make_shared_state(
     """(write locks, result store, journal stream or None): memory without
     KATANA_SN_MCP_REDIS_URL, Redis with it. `api_key` defaults to the configured Katana
     key (pass the sandbox's for --sandbox); only its hash names the Redis keys."""
+    from katana_sn_mcp.present.budget import RECENT_RESULTS
+
     url = settings.redis_url
     if not url:
         from katana_sn_mcp.state.memory import MemoryLocks, MemoryResults
 
-        return MemoryLocks(), MemoryResults(), None
+        return MemoryLocks(), MemoryResults(RECENT_RESULTS), None
     from katana_sn_mcp.state.redis import (
         RedisJournalStream,
         RedisLocks,
@@ -98,7 +100,8 @@ def make_shared_state(
 
     ns = namespace(api_key or settings.api_key or "")
     client = connect(url)  # one pool for locks and results; connections open on first use
-    return RedisLocks(client, ns), RedisResults(client, ns), RedisJournalStream(url, ns)
+    return (RedisLocks(client, ns), RedisResults(client, ns, RECENT_RESULTS),
+            RedisJournalStream(url, ns))
 
 
 def require_redis(settings: Settings) -> None:
@@ -112,3 +115,21 @@ def require_redis(settings: Settings) -> None:
         from katana_sn_mcp.state.redis import check
 
         check(url)
+
+
+def readiness(pacer: Pacer, settings: Settings) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The `/ready` check: is the shared store there, and how much Katana budget is left
+    in the current window (for all replicas together when shared)."""
+    from katana_sn_mcp.katana.pacing import SharedStateUnavailable
+
+    async def ready() -> dict[str, Any]:
+        store = "redis" if pacer.shared is not None else "memory"
+        try:
+            left = await pacer.remaining()
+        except SharedStateUnavailable:
+            return {"status": "not_ready", "shared_store": store,
+                    "reason": "the shared store (Redis) cannot be reached"}
+        return {"status": "ready", "shared_store": store, "katana_budget_remaining": left,
+                "katana_budget_limit": pacer.limit, "katana_window_s": pacer.window_s}
+
+    return ready

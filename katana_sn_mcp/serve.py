@@ -8,9 +8,16 @@ import sys
 
 from katana_sn_mcp import redact
 from katana_sn_mcp.journal import Journal
-from katana_sn_mcp.runtime import client_factory, sandbox_factory
+from katana_sn_mcp.runtime import (
+    client_factory,
+    make_pacer,
+    make_shared_state,
+    readiness,
+    require_redis,
+    sandbox_factory,
+)
 from katana_sn_mcp.server import build_server
-from katana_sn_mcp.settings import Settings
+from katana_sn_mcp.settings import MissingApiKey, Settings
 
 
 def make_sandbox(args: argparse.Namespace) -> object:
@@ -22,27 +29,49 @@ def make_sandbox(args: argparse.Namespace) -> object:
 def serve(args: argparse.Namespace) -> None:
     settings = Settings()
     journal = Journal(None if args.no_journal else settings.journal_path)
-    secret = None
+    book = None
     if args.http:
-        from katana_sn_mcp.http import RefusedBind, check_bind
+        from katana_sn_mcp.http import LOCAL_HOSTS, RefusedBind, check_bind
+        from katana_sn_mcp.tokens import TokensFileError, book_for
 
         token = settings.katana_sn_mcp_token
         secret = token.get_secret_value() if token else None
         try:
-            check_bind(args.host, secret)
-        except RefusedBind as exc:
+            book = book_for(secret, settings.katana_sn_mcp_tokens_file,
+                            local=args.host in LOCAL_HOSTS)
+            check_bind(args.host, book if book.configured else None)
+        except (RefusedBind, TokensFileError) as exc:
             redact.say(f"katana-sn-mcp: {exc}")
             sys.exit(2)
+    from katana_sn_mcp.state.redis import RedisUnavailable
+
+    try:
+        require_redis(settings)  # Redis configured: reachable now, or one line and exit 2
+    except RedisUnavailable as exc:
+        redact.say(f"katana-sn-mcp: {exc}")
+        sys.exit(2)
     if args.sandbox:
         sandbox = make_sandbox(args)
         redact.say(sandbox.describe())  # type: ignore[attr-defined]
-        factory = sandbox_factory(sandbox, settings)
+        key = sandbox.config.api_key  # type: ignore[attr-defined]
+        pacer = make_pacer(settings, key)
+        factory = sandbox_factory(sandbox, settings, pacer=pacer)
     else:
-        factory = client_factory(settings)  # raises MissingApiKey before anything starts
-    server = build_server(factory, journal)
+        if not settings.api_key:
+            raise MissingApiKey()  # before anything starts
+        key = settings.api_key
+        pacer = make_pacer(settings, key)
+        factory = client_factory(settings, pacer=pacer)
+    locks, results, _stream = make_shared_state(settings, key)  # _stream: the lead's to wire
+    server = build_server(factory, journal, locks=locks, results=results)
     if args.http:
-        from katana_sn_mcp.http import run_http
+        from katana_sn_mcp.http import HttpOptions, run_http
 
-        run_http(server, args.host, args.port, secret)
+        options = HttpOptions(stateless=getattr(args, "stateless", False),
+                              max_sessions=settings.katana_sn_mcp_max_sessions,
+                              per_token=settings.katana_sn_mcp_max_sessions_per_token,
+                              idle_s=settings.katana_sn_mcp_session_idle)
+        run_http(server, args.host, args.port, book, options=options,
+                 ready=readiness(pacer, settings))
     else:
         server.run()
