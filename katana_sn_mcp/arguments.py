@@ -126,7 +126,7 @@ class _Checker:
             if value not in schema["enum"]:
                 self._fail(path, value, f"expected {self.expected(schema)}{_case_hint(value, schema)}")
             return value
-        kind = (_types(schema) or [None])[0]
+        kind = next(iter(_types(schema)), None)
         if kind == "integer":
             return self._check_integer(value, schema, path)
         if kind == "boolean" and not isinstance(value, bool):
