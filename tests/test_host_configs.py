@@ -42,7 +42,8 @@ def section() -> str:
 
 
 SECTION = section()
-SNIPPETS = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", SECTION, flags=re.S)]
+JSON_BLOCKS = re.findall(r"```json\n(.*?)```", SECTION, flags=re.S)
+SNIPPETS = [json.loads(b) for b in JSON_BLOCKS]
 CLAUDE_LINES = [ln for ln in SECTION.splitlines() if ln.startswith("claude mcp add ")]
 BASH = "\n".join(re.findall(r"```bash\n(.*?)```", SECTION, flags=re.S)).splitlines()
 
@@ -134,13 +135,17 @@ def test_the_windows_note_names_the_scripts_executable() -> None:
     assert f"Replace `{PLACEHOLDER.removesuffix('/.venv/bin/katana-sn-mcp')}`" in SECTION
 
 
-HOST_CASES = [pytest.param(entry, id=f"json{i}-{name}") for i, (name, entry) in enumerate(entries())]
-HOST_CASES += [pytest.param(entry, id=f"claude-{name}") for name, entry in claude_entries()]
+@pytest.mark.anyio
+@pytest.mark.parametrize("index", range(len(JSON_BLOCKS)))  # one server per block (asserted above)
+async def test_each_json_snippet_starts_and_lists_tools(index: int) -> None:
+    _, entry = entries()[index]
+    await handshake(launchable(entry))
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("entry", HOST_CASES)
-async def test_each_snippet_starts_and_lists_tools(entry: dict[str, Any]) -> None:
+@pytest.mark.parametrize("index", range(len(CLAUDE_LINES)))
+async def test_each_claude_mcp_add_line_starts_and_lists_tools(index: int) -> None:
+    _, entry = claude_entries()[index]
     await handshake(launchable(entry))
 
 
