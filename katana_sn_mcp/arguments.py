@@ -28,6 +28,11 @@ from typing import Any
 MAX_PROBLEMS = 10  # a call with 10,000 bad serials should not answer with 10,000 sentences
 _DIGITS = re.compile(r"[0-9]{1,30}")  # ASCII only: str.isdigit() would accept "٣" and "²"
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, bidi/zero-width, surrogates
+# Letters and marks that render as nothing: fillers and variation selectors (Unicode's
+# default-ignorable code points outside the categories above).
+_INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0"
+                             + "".join(map(chr, [*range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
+                                                  *range(0xE0100, 0xE01F0)])))
 _CONTROL_NAMES = {"\x00": "NULL", "\t": "CHARACTER TABULATION", "\n": "LINE FEED",
                   "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE"}
 
@@ -54,7 +59,7 @@ def check_arguments(tool: str, schema: dict[str, Any],
     return coerced, problems
 
 
-def explain(tool: str, problems: list[str]) -> str:
+def refusal_text(tool: str, problems: list[str]) -> str:
     """The one text a refused call answers with: every problem, then the reassurance."""
     shown = problems[:MAX_PROBLEMS]
     if len(problems) > MAX_PROBLEMS:
@@ -81,7 +86,7 @@ def char_name(ch: str) -> str:
 
 
 def _escape(ch: str) -> str:
-    if unicodedata.category(ch) in _INVISIBLE_CATEGORIES or (ch.isspace() and ch != " "):
+    if _hidden(ch) or (ch.isspace() and ch != " "):
         return f"\\u{ord(ch):04x}"
     return {"\\": "\\\\", '"': '\\"'}.get(ch, ch)
 
@@ -239,10 +244,14 @@ def _case_hint(value: Any, schema: dict[str, Any]) -> str:
     return ""
 
 
+def _hidden(ch: str) -> bool:
+    return ch in _INVISIBLE_EXTRA or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+
+
 def _invisible(text: str) -> str | None:
     """Name the first character a person could not see or type back (controls, NUL,
     bidirectional overrides and isolates, zero-width characters, lone surrogates)."""
-    hidden = [i for i, ch in enumerate(text) if unicodedata.category(ch) in _INVISIBLE_CATEGORIES]
+    hidden = [i for i, ch in enumerate(text) if _hidden(ch)]
     if not hidden:
         return None
     more = f" (and {len(hidden) - 1} more like it)" if len(hidden) > 1 else ""

@@ -22,7 +22,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 
-from katana_sn_mcp.arguments import check_arguments, explain
+from katana_sn_mcp.arguments import check_arguments, refusal_text
 
 # pydantic's text: "<n> validation error(s) for <Model>" then per error a location line, an
 # indented message "[type=…, input_value=…]" and an indented "For further information" URL.
@@ -54,7 +54,7 @@ class CheckArguments(ServerMiddleware[Any]):
             return await call_next(ctx)
         arguments, problems = check_arguments(name, schema, params.get("arguments") or {})
         if problems:
-            return _refusal(explain(name, problems))
+            return _refusal(refusal_text(name, problems))
         if "arguments" in params:
             ctx = replace(ctx, params={**params, "arguments": arguments})
         return _plain(await call_next(ctx))
@@ -84,4 +84,4 @@ def _plain(result: HandlerResult) -> HandlerResult:
             location = line.strip()
         elif not line.strip().startswith("For further information"):
             problems.append(f"{location}: {_PYDANTIC_TAIL.sub('', line.strip()).rstrip('.')}.")
-    return _refusal(explain(head.group(1), problems or ["the arguments do not fit the tool"]))
+    return _refusal(refusal_text(head.group(1), problems or ["the arguments do not fit the tool"]))

@@ -49,6 +49,9 @@ BAD = [
     (CRT, serials("\ufeffSN-1"), "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
     (CRT, serials("S\u2060N\u200d"), "U+2060 WORD JOINER (and 1 more like it)"),
     (VER, {**VERIFY, "expect_attached": ["SN\u200c1"]}, "U+200C ZERO WIDTH NON-JOINER"),
+    (CRT, serials("SN-1\ufe0f"), "character 5 is U+FE0F VARIATION SELECTOR-16"),
+    (CRT, serials("SN\u3164"), "character 3 is U+3164 HANGUL FILLER"),
+    (CRT, serials("SN\u20281"), "character 3 is U+2028 LINE SEPARATOR"),
     (VER, {**VERIFY, "expect_attached": [""]}, "expected text of 1 to 255 characters"),
     # integers: digit strings are fine (see test_arguments); everything else is refused
     (CRT, {**CREATE, "resource_id": "abc"}, f'resource_id: got "abc"; {WHOLE}'),
