@@ -222,15 +222,9 @@ def check_state_file(args: argparse.Namespace) -> None:
     (or, for a file that is not the sandbox's, on start-up)."""
     if getattr(args, "sandbox_state", None) is None:
         return
-    from katana_sn_mcp.sandbox.store import StateFileError, Store
+    from katana_sn_mcp.sandbox.store import Store
 
-    try:
-        Store.check(args.sandbox_state)
-    except StateFileError as exc:
-        from katana_sn_mcp import redact
-
-        redact.say(f"{PROG}: {exc}")
-        sys.exit(2)
+    Store.check(args.sandbox_state)  # a StateFileError: main says it in one line
 
 
 def _stop_on_ctrl_c() -> None:
@@ -266,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     redact.install_logging(args.log_level)
     from pydantic import ValidationError
 
+    from katana_sn_mcp.sandbox.store import StateFileError
     from katana_sn_mcp.settings import MissingApiKey, setting_errors
 
     try:
@@ -284,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
             from katana_sn_mcp.doctor import run_doctor
 
             sys.exit(run_doctor(args))
-    except MissingApiKey as exc:
+    except (MissingApiKey, StateFileError) as exc:
         redact.say(f"{PROG}: {exc}")
         sys.exit(2)
     except ValidationError as exc:  # a malformed environment variable, named plainly
