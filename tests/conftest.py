@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,25 @@ def harness(tmp_path: Path, era: str, katana_mode: str) -> Harness:
 
 def text(result: CallToolResult) -> str:
     return "\n".join(getattr(c, "text", "") for c in result.content)
+
+
+def whole(result: CallToolResult) -> dict[str, Any]:
+    """Everything a host receives from one call, with the random result id and the clock
+    time replaced, for whole-result snapshots."""
+    import re
+
+    raw = json.dumps({"is_error": result.is_error,
+                      "content": [c.model_dump(mode="json", exclude_none=True) for c in result.content],
+                      "structured": result.structured_content}, ensure_ascii=False)
+    raw = re.sub(r"\b[0-9a-f]{12}\b", "<id>", raw)
+    raw = re.sub(r"\b\d\d:\d\d:\d\d UTC\b", "<time>", raw)
+    out = json.loads(raw)
+    out["text"] = "\n".join(c.get("text", "") for c in out.pop("content") if c["type"] == "text")
+    return out
+
+
+def size(result: CallToolResult) -> int:
+    """Bytes the host receives: every content block and the structured content."""
+    blocks = sum(len(json.dumps(c.model_dump(mode="json", exclude_none=True)).encode())
+                 for c in result.content)
+    return blocks + len(json.dumps(result.structured_content or {}).encode())

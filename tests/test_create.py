@@ -1,148 +1,150 @@
-"""create_serial_numbers through a real MCP Client against the sandbox Katana, in both MCP
+"""create_serial_numbers through a real MCP Client against the sandbox Katana. Typical
+results are pinned whole (every sentence the model reads); behaviours run in both MCP
 protocol eras and both Katana behaviours."""
 
 from __future__ import annotations
 
 import pytest
+from inline_snapshot import snapshot
 
-from tests.conftest import Harness, text
+from tests.conftest import Harness, make_harness, text, whole
 
 pytestmark = pytest.mark.anyio
+MO = {"resource_type": "ManufacturingOrder", "resource_id": 1003}
+SO_ROW = {"resource_type": "SalesOrderRow", "resource_id": 3001}
 
 
-async def test_mint_on_a_manufacturing_order_lands_and_is_reported(harness: Harness) -> None:
-    r = await harness.call("create_serial_numbers", {
-        "resource_type": "ManufacturingOrder", "resource_id": 1003,
-        "serial_numbers": ["NEW-1", "NEW-2"]})
-    assert not r.is_error, text(r)
-    out = r.structured_content
-    assert out["outcome"] == "applied" and out["operation"] == "mint"
-    assert [i["serial_number"] for i in out["succeeded"]] == ["NEW-1", "NEW-2"]
-    assert all(i["landing"] == "reported" and i["resource_id"] == 1003 for i in out["succeeded"])
-    assert out["failed"] == []
-    truth = {s.serial_number for s in harness.sandbox.serials_on("ManufacturingOrder", 1003)}
-    assert truth == {"NEW-1", "NEW-2"}
-    assert out["summary"].startswith("2 strings minted on ManufacturingOrder 1003")
+async def test_a_three_string_mint(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    r = await h.call("create_serial_numbers", {**MO, "serial_numbers": ["NEW-1", "NEW-2", "X"]})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '3 strings minted on ManufacturingOrder 1003.', 'outcome': 'applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 3, 'applied': {'count': 3, 'runs': ['NEW-1…NEW-2 (2) id 886010…886011', 'X id 886012']}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+3 strings minted on ManufacturingOrder 1003.
+Minted (3): NEW-1…NEW-2 (2) id 886010…886011; X id 886012
+Katana answered 200.
+Every item: katana://results/<id>\
+"""})
+    assert {s.serial_number for s in h.sandbox.serials_on("ManufacturingOrder", 1003)} == {
+        "NEW-1", "NEW-2", "X"}
 
 
-async def test_mint_duplicate_fails_that_string_and_summary_leads_with_it(harness: Harness) -> None:
-    r = await harness.call("create_serial_numbers", {
-        "resource_type": "ManufacturingOrder", "resource_id": 1003,
-        "serial_numbers": ["SN-1001-001", "FRESH-9"]})
-    out = r.structured_content
-    assert out["outcome"] == "partially_applied"
-    assert out["failed"][0]["serial_number"] == "SN-1001-001"
-    assert out["failed"][0]["reason"] == "DUPLICATE"
-    assert "already exists" in out["failed"][0]["explanation"]
-    assert out["summary"].startswith(
-        "1 string NOT minted on ManufacturingOrder 1003: SN-1001-001 (DUPLICATE)")
-    assert harness.sandbox.find("SN-1001-001").resource_id == 1001  # untouched
-
-
-async def test_transfer_reports_the_true_landing_not_the_undefined_quirk(harness: Harness) -> None:
-    r = await harness.call("create_serial_numbers", {
-        "resource_type": "SalesOrderRow", "resource_id": 3001,
-        "serial_numbers": ["SN-1001-001"]})
-    out = r.structured_content
-    assert out["outcome"] == "applied" and out["verified"] is True
-    item = out["succeeded"][0]
-    assert item["landing"] == "confirmed"
-    assert item["resource_id"] == 3001 and item["resource_type"] == "SalesOrderRow"
-    assert item["transaction_id"] not in (None, "undefined", "null")
-    assert harness.sandbox.find("SN-1001-001").resource_id == 3001
-
-
-async def test_transfer_without_verification_never_states_unknown_landing_as_fact(tmp_path) -> None:
-    from tests.conftest import make_harness
-
-    h = make_harness(tmp_path)
-    r = await h.call("create_serial_numbers", {
-        "resource_type": "SalesOrderRow", "resource_id": 3001,
-        "serial_numbers": ["SN-1001-002"], "verify": False})
-    out = r.structured_content
-    assert out["verified"] is False
-    item = out["succeeded"][0]
-    assert item["landing"] == "unconfirmed" and item["resource_id"] is None
-    assert item["transaction_id"] is None
-    assert any("verify_serial_numbers" in s for s in out["next_steps"])
-    assert out["summary"].startswith("Katana reported 1 string as transferred to SalesOrderRow 3001 "
-                                     "but gave no landing data, and it has not been confirmed")
-
-
-async def test_transfer_of_unknown_string_in_seeds_mode_is_missing_and_moves_the_rest(tmp_path) -> None:
-    from tests.conftest import make_harness
-
-    h = make_harness(tmp_path, mode="seeds")
-    r = await h.call("create_serial_numbers", {
-        "resource_type": "SalesOrderRow", "resource_id": 3001,
-        "serial_numbers": ["GHOST-1", "SN-1001-003"]})
-    out = r.structured_content
-    assert out["outcome"] == "partially_applied"
-    assert out["failed"][0]["reason"] == "MISSING"
-    assert "exists nowhere" in out["failed"][0]["explanation"]
-    assert "minted on a manufacturing order" in out["failed"][0]["explanation"]
-    assert "other strings in the same call" in out["failed"][0]["explanation"]
-    assert out["summary"].startswith("1 string NOT transferred to SalesOrderRow 3001: GHOST-1 (MISSING)")
+async def test_a_transfer_with_one_missing_string_moves_the_rest(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era, mode="seeds")
+    r = await h.call("create_serial_numbers", {**SO_ROW,
+                                                "serial_numbers": ["GHOST-1", "SN-1001-003"]})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string NOT transferred to SalesOrderRow 3001 (MISSING 1). 1 string transferred to SalesOrderRow 3001 and confirmed by re-reading it.', 'outcome': 'partially_applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 2, 'applied': {'count': 1, 'runs': ['SN-1001-003 id 886003']}, 'not_applied': [{'reason': 'MISSING', 'count': 1, 'first': ['GHOST-1'], 'why': 'They exist nowhere in this Katana account, so there is nothing to transfer. Mint them first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow), or check the spelling. The strings reported applied in this call are not undone by it.'}], 'verified': True, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+1 string NOT transferred to SalesOrderRow 3001 (MISSING 1). 1 string transferred to SalesOrderRow 3001 and confirmed by re-reading it.
+Transferred (1): SN-1001-003 id 886003
+MISSING (1): GHOST-1. They exist nowhere in this Katana account, so there is nothing to transfer. Mint them first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow), or check the spelling. The strings reported applied in this call are not undone by it.
+Katana answered 200.
+Every item: katana://results/<id>\
+"""})
     assert h.sandbox.find("SN-1001-003").resource_id == 3001
     assert h.sandbox.find("GHOST-1") is None
 
 
-async def test_transfer_of_unknown_string_in_current_mode_fails_whole_call(tmp_path) -> None:
-    from tests.conftest import make_harness
+async def test_an_all_duplicate_re_mint_is_an_error_that_changed_nothing(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    serials = [f"SN-1001-00{i}" for i in range(1, 5)]
+    r = await h.call("create_serial_numbers", {**MO, "serial_numbers": serials})
+    assert whole(r) == snapshot({'is_error': True, 'structured': {'summary': '4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).', 'outcome': 'not_applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 4, 'not_applied': [{'reason': 'DUPLICATE', 'count': 4, 'first': ['SN-1001-001', 'SN-1001-002', 'SN-1001-003', 'SN-1001-004'], 'why': 'Katana already has these strings, so it did not mint them again; nothing changed for them. list_serial_numbers shows where they are.'}], 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).
+DUPLICATE (4): SN-1001-001, SN-1001-002, SN-1001-003, SN-1001-004. Katana already has these strings, so it did not mint them again; nothing changed for them. list_serial_numbers shows where they are.
+Katana answered 200.
+Every item: katana://results/<id>\
+"""})
+    assert h.sandbox.serials_on("ManufacturingOrder", 1003) == []
 
+
+async def test_a_transfer_without_verification_never_states_the_landing(tmp_path) -> None:
+    h = make_harness(tmp_path)
+    r = await h.call("create_serial_numbers", {**SO_ROW, "serial_numbers": ["SN-1001-002"],
+                                                "verify": False})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string transferred to SalesOrderRow 3001, landing not confirmed.', 'outcome': 'applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 1, 'applied': {'count': 1, 'runs': ['SN-1001-002 id 886002']}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'next_steps': ["Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and verify=false skipped the re-read: confirm with verify_serial_numbers."], 'result_id': '<id>'}, 'text': """\
+1 string transferred to SalesOrderRow 3001, landing not confirmed.
+Transferred (1): SN-1001-002 id 886002
+Katana answered 200.
+Next: Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and verify=false skipped the re-read: confirm with verify_serial_numbers.
+Every item: katana://results/<id>\
+"""})
+
+
+async def test_unknown_strings_in_current_mode_refuse_the_whole_call(tmp_path) -> None:
     h = make_harness(tmp_path, mode="current")
-    r = await h.call("create_serial_numbers", {
-        "resource_type": "SalesOrderRow", "resource_id": 3001,
-        "serial_numbers": ["GHOST-1", "SN-1001-003"]})
-    assert r.is_error
-    assert "refused the whole call" in text(r) and "Nothing was changed" in text(r)
-    assert "serial numbers not found" in text(r)  # Katana's own words
+    r = await h.call("create_serial_numbers", {**SO_ROW,
+                                                "serial_numbers": ["GHOST-1", "SN-1001-003"]})
+    assert whole(r) == snapshot({'is_error': True, 'structured': None, 'text': """\
+Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
+(Katana answered 422 UnprocessableEntityError: serial numbers not found)\
+"""})
     assert h.sandbox.find("SN-1001-003").resource_id == 1001
+    journal = h.journal_path.read_text()
+    assert '"phase": "intent"' in journal and '"outcome": "not_applied"' in journal
 
 
 async def test_unknown_resource_is_explained_in_both_katana_eras(harness: Harness) -> None:
-    r = await harness.call("create_serial_numbers", {
-        "resource_type": "ManufacturingOrder", "resource_id": 999999,
-        "serial_numbers": ["X-1"]})
+    r = await harness.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                                      "resource_id": 999999,
+                                                      "serial_numbers": ["A-1"]})
     assert r.is_error
-    body = text(r)
-    assert "ManufacturingOrder 999999 does not exist in this Katana account" in body
-    assert "Nothing was changed" in body
-    expected = "No entity found" if harness.sandbox.config.mode == "seeds" else "not found"
-    assert expected in body
-    assert harness.sandbox.find("X-1") is None
+    assert text(r).startswith("Error executing tool create_serial_numbers: Katana says "
+                              "ManufacturingOrder 999999 does not exist")
+    status = "422" if harness.sandbox.config.mode == "seeds" else "404"
+    assert f"(Katana answered {status}" in text(r)
 
 
 async def test_production_is_rejected_with_allowed_values_or_accepted_by_era(harness: Harness) -> None:
-    r = await harness.call("create_serial_numbers", {
-        "resource_type": "Production", "resource_id": 6001, "serial_numbers": ["SN-1001-004"]})
+    r = await harness.call("create_serial_numbers", {"resource_type": "Production",
+                                                      "resource_id": 6001,
+                                                      "serial_numbers": ["SN-1001-004"]})
     if harness.sandbox.config.mode == "seeds":
-        assert r.is_error
-        assert "resource_type" in text(r) and "allowed values" in text(r)
-        assert "SalesOrderRow" in text(r)
+        assert r.is_error and "allowed values: ManufacturingOrder" in text(r)
         assert harness.sandbox.find("SN-1001-004").resource_id == 1001
     else:
         assert not r.is_error, text(r)
-        assert r.structured_content["succeeded"][0]["resource_id"] == 6001
+        assert r.structured_content["applied"]["count"] == 1
         assert harness.sandbox.find("SN-1001-004").resource_id == 6001
 
 
 async def test_linked_sales_order_row_explains_to_use_the_manufacturing_order(harness: Harness) -> None:
-    r = await harness.call("create_serial_numbers", {
-        "resource_type": "SalesOrderRow", "resource_id": 3002, "serial_numbers": ["SN-1002-001"]})
-    assert r.is_error
-    assert "make-to-order manufacturing order" in text(r) and "Nothing was changed" in text(r)
-    assert "is linked, serial info must be updated on MO" in text(r)
+    r = await harness.call("create_serial_numbers", {"resource_type": "SalesOrderRow",
+                                                      "resource_id": 3002,
+                                                      "serial_numbers": ["SN-1001-001"]})
+    assert r.is_error and "linked to a make-to-order manufacturing order" in text(r)
 
 
-async def test_not_in_stock_is_a_per_string_failure(harness: Harness) -> None:
-    await harness.call("create_serial_numbers", {
-        "resource_type": "SalesOrderRow", "resource_id": 3001, "serial_numbers": ["SN-1001-005"]})
+async def test_not_in_stock_is_grouped_with_its_reason(harness: Harness) -> None:
+    await harness.call("create_serial_numbers", {**SO_ROW, "serial_numbers": ["SN-1001-001"]})
     r = await harness.call("create_serial_numbers", {
-        "resource_type": "StockAdjustmentRow", "resource_id": 5001,
-        "serial_numbers": ["SN-1001-005"]})
+        "resource_type": "StockTransferRow", "resource_id": 4001,
+        "serial_numbers": ["SN-1001-001", "SN-1001-002"]})
     out = r.structured_content
-    assert out["outcome"] == "not_applied"
-    assert out["failed"][0]["reason"] == "NOT_IN_STOCK"
-    assert "not in stock" in out["failed"][0]["explanation"]
-    assert harness.sandbox.find("SN-1001-005").resource_id == 3001
+    assert out["outcome"] == "partially_applied"
+    assert out["not_applied"] == [{"reason": "NOT_IN_STOCK", "count": 1,
+                                   "first": ["SN-1001-001"], "why": out["not_applied"][0]["why"]}]
+    assert out["applied"]["count"] == 1
+
+
+async def test_a_thousand_serials_from_one_range_and_repeats_collapsed(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    r = await h.call("create_serial_numbers", {
+        **MO, "serial_numbers": ["EXTRA", "EXTRA"],
+        "serial_ranges": [{"prefix": "R-", "first": 1, "last": 1000, "width": 4}]})
+    out = r.structured_content
+    assert (out["requested"], out["repeated"], out["applied"]["count"]) == (1001, 1, 1001)
+    assert out["applied"]["runs"][1].startswith("R-0001…R-1000 (1,000) id ")
+    assert len(h.sandbox.serials_on("ManufacturingOrder", 1003)) == 1001
+
+
+@pytest.mark.parametrize(("ranges", "says"), [
+    ([{"first": 5, "last": 1}], "first (5) is greater than last (1)"),
+    ([{"prefix": "A", "first": 1, "last": 100, "width": 2}], "width 2 is too small for 100"),
+    ([{"first": 1, "last": 10001}], "more than 10,000 strings"),
+    ([{"prefix": "x" * 200, "suffix": "y" * 60, "first": 1, "last": 2}], "Katana allows 255"),
+    ([{"prefix": " A", "first": 1, "last": 2}], "start or end with whitespace"),
+    ([], "No strings given"),
+])
+async def test_bad_ranges_are_refused_and_nothing_is_sent(tmp_path, ranges, says) -> None:
+    h = make_harness(tmp_path)
+    r = await h.call("create_serial_numbers", {**MO, "serial_ranges": ranges})
+    assert r.is_error and says in text(r) and "Nothing was sent" in text(r)
+    assert h.sandbox.requests == []

@@ -63,10 +63,15 @@ def arguments(tool: Any, serial: str, serial_id: int) -> dict[str, Any]:
     known: dict[str, Any] = {
         "resource_type": "ManufacturingOrder", "resource_id": 1001, "ids": [serial_id],
         "serial_numbers": [serial, "ECHO-NEW-1"], "expect_attached": [serial],
-        "expect_absent_ids": [serial_id], "confirm": True, "verify": True, "page": 1}
+        "expect_absent_ids": [serial_id], "confirm": True, "verify": True, "limit": 10,
+        "serial_ranges": [{"prefix": "ECHO-R-", "first": 1, "last": 2}],
+        "expect_attached_ranges": [{"prefix": "ECHO-R-", "first": 1, "last": 2}]}
     by_type = {"integer": 1, "string": "x", "boolean": True, "array": ["x"], "number": 1}
     args = {}
+    required = set(tool.input_schema.get("required", []))
     for name, schema in tool.input_schema.get("properties", {}).items():
+        if name not in required and name not in known:
+            continue  # an optional argument left out: the tool's default
         kind = schema.get("type", "string")
         args[name] = known.get(name, by_type.get(kind if isinstance(kind, str) else kind[0]))
     return args

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from katana_sn_mcp import explain
 from katana_sn_mcp.katana.client import KatanaClient, RetryPolicy
 from katana_sn_mcp.katana.errors import (
     AuthError,
@@ -22,6 +21,8 @@ from katana_sn_mcp.katana.errors import (
     ValidationError,
 )
 from katana_sn_mcp.katana.pacing import Pacer
+from katana_sn_mcp.present.errors import whole_call
+from katana_sn_mcp.present.words import create_reason
 
 pytestmark = pytest.mark.anyio
 NO_RETRY = RetryPolicy(attempts=1)
@@ -53,7 +54,7 @@ async def test_post_200_with_sentinels_unknown_reasons_and_extra_fields() -> Non
     assert not a.landing_known and not b.landing_known
     assert a.model_extra == {"brand_new_field": "kept"}
     assert [f.reason for f in resp.failed] == ["NOT_IN_STOCK", "SOMETHING_NEW"]
-    assert "SOMETHING_NEW" in explain.failure_reason("SOMETHING_NEW", "SN3")
+    assert "SOMETHING_NEW" in create_reason("SOMETHING_NEW", "mint", "ManufacturingOrder 1", False)
 
 
 async def test_post_204_with_empty_body_is_no_content() -> None:
@@ -65,7 +66,7 @@ async def test_post_204_with_empty_body_is_no_content() -> None:
 async def test_list_reads_wrapped_and_bare_bodies(shape: str) -> None:
     rows = [SENTINEL_ROW]
     body = {"wrapped": {"data": rows}, "bare": rows, "null-data": {"data": None}}[shape]
-    got = await recorded(200, body).list_page(resource_id=1)
+    got, _ = await recorded(200, body).list_page(resource_id=1)
     assert len(got) == (0 if shape == "null-data" else 1)
 
 
@@ -126,7 +127,7 @@ async def test_every_error_variant_becomes_its_typed_exception(status, body, kin
     assert err.status == status
     if isinstance(err, RateLimitedError):
         assert err.retry_after == 15
-    assert explain.error(err, resource_type="SalesOrderRow", resource_id=3)  # always explained
+    assert whole_call(err, "SalesOrderRow 3")  # always explained
 
 
 async def test_ajv_v6_and_v8_details_name_the_same_field() -> None:
@@ -135,14 +136,14 @@ async def test_ajv_v6_and_v8_details_name_the_same_field() -> None:
             await recorded(422, body).delete("ManufacturingOrder", 1, [1])
         assert info.value.details[0].path == "/ids/0"
         assert info.value.details[0].field == "ids[0]"
-    text = explain.error(ValidationError("x", status=422, body=None) if False else info.value)
+    text = whole_call(info.value)
     assert "ids[0]: should be number" in text and "nothing was changed" in text
 
 
 async def test_enum_explanation_lists_allowed_values() -> None:
     with pytest.raises(ValidationError) as info:
         await recorded(422, V8).create("Foo", 1, ["x"])
-    text = explain.error(info.value)
+    text = whole_call(info.value)
     assert ("resource_type: must be equal to one of the allowed values "
             "(allowed values: ManufacturingOrder, SalesOrderRow)") in text
 
@@ -228,4 +229,5 @@ async def test_an_unreadable_list_page_is_retried() -> None:
     client = KatanaClient("k", "http://katana.test/v1",
                           transport=httpx.MockTransport(lambda request: next(answers)),
                           retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01))
-    assert len(await client.list_page()) == 1
+    rows, _ = await client.list_page()
+    assert len(rows) == 1

@@ -135,11 +135,13 @@ class Answer:
         if self.status is not None:
             words = ": ".join(w for w in (self.name, self.message) if w)
             return f"Katana answered {self.status}{' ' + words if words else ''}{times}"
+        if self.no_answer == "deadline":
+            return "Not sent: the call's deadline passed before the request could be sent"
+        if self.no_answer == "unstable":
+            return "Katana answered every page, but the listing kept changing while it was read"
         why = {"timeout": "no answer came within the timeout",
                "dropped": "the connection closed before an answer came",
-               "never_connected": "the connection to Katana could not be opened",
-               "deadline": "the call's deadline passed before the request could be sent",
-               "unstable": "the listing kept changing while it was read"}
+               "never_connected": "the connection to Katana could not be opened"}
         return f"Katana gave no answer: {why.get(self.no_answer or '', 'unknown reason')}{times}"
 
 

@@ -94,20 +94,24 @@ class Pacer:
         self.acquired += 1
 
     async def _acquire_shared(self, shared: SharedBudget) -> None:
-        """Gate first (read from the store, re-read after each sleep, since another replica
-        may have extended it meanwhile), then the shared window. A request is counted in
-        the window when it is about to leave, not before a long sleep, so the window's
-        timestamps stay true."""
+        """Gate, shared window, gate again. The gate is read from the store and re-read
+        after each sleep, since another replica may have extended it meanwhile; it is read
+        again after the wait for the window, which can be long, because Katana may have
+        closed it during that wait (sending then would only collect a 429)."""
+        await self._wait_for_gate(shared)
+        await shared.take()
+        await self._wait_for_gate(shared)
+
+    async def _wait_for_gate(self, shared: SharedBudget) -> None:
         waited = 0.0
         while waited < self.max_gate_s:
             until = max(self._gate_until, await shared.gate_until())
             wait = until - self._clock()
             if wait <= 0:
-                break
+                return
             step = min(wait, self.max_gate_s - waited)
             await self._sleep(step)
             waited += step
-        await shared.take()
 
     def observe(self, headers: object) -> None:
         """Close the gate until Reset when Katana says the budget is spent."""

@@ -57,7 +57,7 @@ def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> tup
     shown: list[str] = []
     runs = serial_runs(serials)
     for run in runs[:RUNS_SHOWN]:
-        text = run[0] if len(run) == 1 else f"{run[0]}…{run[-1]} ({len(run)})"
+        text = run[0] if len(run) == 1 else f"{run[0]}…{run[-1]} ({len(run):,})"
         run_ids = [id_of.get(s) for s in run]
         if run_ids and all(i is not None for i in run_ids):
             text += f" id {describe_ids([i for i in run_ids if i is not None])}"

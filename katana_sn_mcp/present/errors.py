@@ -67,7 +67,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         wait = f"about {round(err.retry_after)} seconds" if err.retry_after else "a minute"
         text = (f"Katana's rate limit for this key is used up (this server paces itself to "
                 f"{rate_limit} requests per minute), and Katana asked to wait {wait}, longer "
-                f"than this call may wait. Katana refused the request: {UNCHANGED} Wait {wait} "
+                f"than this call may wait. Katana refused the request, so nothing was changed. Wait {wait} "
                 "and try again.")
     elif isinstance(err, DeadlineExceeded):
         text = ("The call's deadline passed while waiting for Katana's rate budget, so the "
@@ -76,7 +76,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = ("The listing kept changing while its pages were read (someone is changing "
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "
                 "nothing. Try again in a moment.")
-    elif isinstance(err, TransportError) and not err.may_have_applied:
+    elif isinstance(err, TransportError) and err.reason == "never_connected":
         text = f"The request never reached Katana. {UNCHANGED}"
     elif isinstance(err, TransportError | ServerError):
         text = "This read changed nothing. Try again in a moment."
