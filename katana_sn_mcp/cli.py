@@ -202,10 +202,11 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
             command.error(f"{names} {'is an option' if len(foreign) == 1 else 'are options'} "
                           f"of `{' / '.join(belong)}`, not of `{args.command}`")
         command.error(f"unrecognized arguments: {' '.join(extra)}")
-    needs = {"host": "--http", "port": "--http", "sandbox_mode": "--sandbox",
-             "sandbox_state": "--sandbox"}
+    needs = {"host": "--http", "port": "--http", "stateless": "--http",
+             "sandbox_mode": "--sandbox", "sandbox_state": "--sandbox"}
     for dest, switch in needs.items():
-        if getattr(args, dest, None) is not None and not getattr(args, switch[2:], True):
+        given = getattr(args, dest, None) not in (None, False)  # left unset: None, or a flag off
+        if given and not getattr(args, switch[2:], True):
             command.error(f"--{dest.replace('_', '-')} applies only with {switch}; "
                           f"add {switch} or leave it out")
     if args.command == "serve":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +81,27 @@ def test_each_command_has_its_own_help_with_defaults(command: str, defaults: lis
     assert "(default: None)" not in text and "(default: False)" not in text
 
 
+def test_the_readme_command_line_block_matches_the_parser() -> None:
+    """The README's usage lines name, per command, exactly the options that command takes."""
+    from katana_sn_mcp.cli import parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Command line", 1)[1].split("```", 2)[1]
+    usage: dict[str, set[str]] = {}
+    command = "serve"
+    for line in block.splitlines():
+        if line.startswith(PROG):
+            words = line.split()
+            command = words[1] if len(words) > 1 and words[1] in ("demo", "doctor") else "serve"
+        if "--version" in line or "--help" in line:
+            continue
+        usage.setdefault(command, set()).update(re.findall(r"--[a-z][a-z-]+", line))
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    for name, cmd in sub.choices.items():  # type: ignore[union-attr]
+        options = {o for a in cmd._actions for o in a.option_strings if o.startswith("--")}
+        assert usage[name] == options - {"--help"}, name
+
+
 # -- options that belong to another command ----------------------------------------------
 
 @pytest.mark.parametrize(("argv", "named"), [
@@ -96,6 +118,7 @@ def test_an_option_of_another_command_is_refused(argv: list[str], named: str) ->
 @pytest.mark.parametrize(("argv", "named"), [
     (["--sandbox", "--port", "9000"], "--port applies only with --http"),
     (["serve", "--sandbox", "--host", "0.0.0.0"], "--host applies only with --http"),
+    (["serve", "--sandbox", "--stateless"], "--stateless applies only with --http"),
     (["--sandbox-mode", "current"], "--sandbox-mode applies only with --sandbox"),
     (["doctor", "--sandbox-state", "state.json"], "--sandbox-state applies only with --sandbox"),
 ])
