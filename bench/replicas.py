@@ -164,7 +164,7 @@ def replicas(count: int, env: dict[str, str], workdir: Path,
 
 
 # -- the offered load ------------------------------------------------------------------------
-async def drive(urls: list[str], calls: int, callers: int = 30,
+async def drive(urls: list[str], calls: int, callers: int = 12,
                 era: str = "auto") -> list[Any]:
     """`calls` list/verify tool calls from `callers` concurrent MCP clients, spread
     round-robin over the replicas. Returns every CallToolResult (or the exception)."""

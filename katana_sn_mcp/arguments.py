@@ -9,12 +9,14 @@ and lets us be forgiving only where it is safe:
   some hosts send every number as a string; anything else (signs, spaces, "٣", 1.5, true)
   is refused, since guessing would change which Katana record a call touches;
 - booleans are JSON `true`/`false` only: a deletion must never follow from `"1"` or `"on"`;
-- free-text strings (serial numbers) with invisible characters or surrounding whitespace are
-  refused, because Katana would store a serial nobody can see, type or find again.
+- free-text strings with invisible characters are refused, because Katana would store a
+  serial nobody can see, type or find again; where the schema's pattern forbids surrounding
+  whitespace (serial strings), the refusal says that this is what the pattern caught.
 
 Each problem becomes one plain sentence: the argument, the value given, what is allowed.
 jsonschema is a test-only dependency, so this covers the keywords our tools use: type, enum,
-anyOf, $ref, required, minimum/maximum, minItems/maxItems, minLength/maxLength, pattern.
+anyOf, $ref, properties, required, additionalProperties, minimum/maximum, min/maxItems,
+min/maxLength, pattern. What it misses, the SDK still refuses (strict_args rewrites that).
 """
 
 from __future__ import annotations
@@ -42,20 +44,8 @@ def check_arguments(tool: str, schema: dict[str, Any],
     """Return (arguments with the safe coercions applied, one sentence per problem).
 
     The caller forwards the coerced arguments only when the problem list is empty."""
-    properties: dict[str, Any] = schema.get("properties", {})
     problems: list[str] = []
-    for name in sorted(set(arguments) - set(properties)):
-        problems.append(_unknown(tool, name, properties))
-    coerced: dict[str, Any] = {}
-    for name, value in arguments.items():
-        if name in properties:
-            coerced[name] = _Checker(schema, problems).check(value, properties[name], name)
-        else:
-            coerced[name] = value
-    for name in schema.get("required", []):
-        if name not in arguments:
-            expected = _Checker(schema, problems).expected(properties.get(name, {}))
-            problems.append(f"{name}: missing; expected {expected}.")
+    coerced = _Checker(schema, problems).check_object(arguments, schema, "", tool)
     return coerced, problems
 
 
@@ -91,11 +81,12 @@ def _escape(ch: str) -> str:
     return {"\\": "\\\\", '"': '\\"'}.get(ch, ch)
 
 
-def _unknown(tool: str, name: str, properties: dict[str, Any]) -> str:
+def _unknown(label: str, name: str, properties: dict[str, Any], tool: str | None) -> str:
     guess = difflib.get_close_matches(name, list(properties), n=1)
     hint = f" (did you mean {guess[0]}?)" if guess else ""
-    return (f"{name}: unknown argument{hint}; {tool} accepts "
-            f"{', '.join(properties) or 'no arguments'}.")
+    if tool is None:
+        return f"{label}: unknown field{hint}; allowed: {', '.join(properties) or 'none'}."
+    return f"{label}: unknown argument{hint}; {tool} accepts {', '.join(properties) or 'no arguments'}."
 
 
 def _types(schema: dict[str, Any]) -> list[str]:
@@ -141,6 +132,8 @@ class _Checker:
             self._check_string(value, schema, path)
         elif kind == "array":
             return self._check_array(value, schema, path)
+        elif kind == "object":
+            return self.check_object(value, schema, path)
         elif kind == "null" and value is not None:
             self._fail(path, value, "expected null")
         elif kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -162,6 +155,26 @@ class _Checker:
             self._fail(path, value, "expected " + " or ".join(self.expected(b) for b in branches))
         return value
 
+    def check_object(self, value: Any, schema: dict[str, Any], path: str,
+                     tool: str | None = None) -> Any:
+        """Fields one by one; unknown ones are refused at the top (`tool` given: a misspelt
+        argument must not be dropped silently) and where the schema closes the object."""
+        properties: dict[str, Any] = schema.get("properties", {})
+        if not isinstance(value, dict):
+            self._fail(path, value, f"expected {self.expected(schema)}")
+            return value
+        prefix = f"{path}." if path else ""
+        if tool is not None or schema.get("additionalProperties") is False:
+            for name in sorted(set(value) - set(properties)):
+                self.problems.append(_unknown(prefix + name, name, properties, tool))
+        checked = {name: self.check(item, properties[name], prefix + name) if name in properties
+                   else item for name, item in value.items()}
+        for name in schema.get("required", []):
+            if name not in value:
+                self.problems.append(f"{prefix}{name}: missing; "
+                                     f"expected {self.expected(properties.get(name, {}))}.")
+        return checked
+
     def _check_integer(self, value: Any, schema: dict[str, Any], path: str) -> Any:
         number: Any = value
         if isinstance(value, str) and _DIGITS.fullmatch(value):
@@ -179,9 +192,9 @@ class _Checker:
         if not isinstance(value, str):
             self._fail(path, value, f"expected {self.expected(schema)}")
             return
-        reason = _invisible(value) or _padding(value) or _length(value, schema)
+        reason = _invisible(value) or _length(value, schema)
         if reason is None and "pattern" in schema and not _matches(schema["pattern"], value):
-            reason = f"expected text matching the pattern {schema['pattern']}"
+            reason = _padding(value) or f"expected text matching the pattern {schema['pattern']}"
         if reason:
             self._fail(path, value, reason)
 
@@ -207,7 +220,7 @@ class _Checker:
         kinds = _types(schema) or ["any value"]
         words = {"integer": _number_words("a whole number", schema),
                  "number": _number_words("a number", schema), "boolean": "true or false",
-                 "string": _string_words(schema), "null": "null", "object": "an object",
+                 "string": _string_words(schema), "null": "null", "object": _object_words(schema),
                  "array": f"a list of {_span(schema.get('minItems', 0), schema.get('maxItems'), 'item')}"}
         return " or ".join(words.get(k, k) for k in kinds)
 
@@ -223,6 +236,18 @@ def _number_words(noun: str, schema: dict[str, Any]) -> str:
     if low is not None:
         return f"{noun} of at least {low}"
     return f"{noun} of at most {high}" if high is not None else noun
+
+
+def _object_words(schema: dict[str, Any]) -> str:
+    fields = list(schema.get("properties", {}))
+    required = [f for f in fields if f in schema.get("required", [])]
+    optional = [f for f in fields if f not in required]
+    if not fields:
+        return "an object"
+    if not required:
+        return f"an object with the fields {', '.join(optional)} (all optional)"
+    tail = f", optionally {', '.join(optional)}" if optional else ""
+    return f"an object with {', '.join(required)}{tail}"
 
 
 def _span(low: int, high: int | None, unit: str) -> str:

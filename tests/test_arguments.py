@@ -38,15 +38,15 @@ async def test_digit_string_ids_delete_with_confirm_true(harness: Harness) -> No
     r = await harness.call("delete_serial_numbers", {**MO, "resource_id": "1001",
                                                      "ids": [str(target)], "confirm": True})
     assert not r.is_error, text(r)
-    assert r.structured_content["removed"] == [target]
     assert "SN-1001-001" not in ids_on(harness, "ManufacturingOrder", 1001)
+    assert any(q.method == "DELETE" for q in harness.sandbox.requests)
 
 
 async def test_digit_strings_and_whole_floats_read_and_verify(harness: Harness) -> None:
     """Optional integers (`int | None`) and integer arrays take digit strings too; 1003.0 is
     the same JSON number as 1003."""
     harness.sandbox.mint("ManufacturingOrder", 1003, ["LIST-1"])
-    r = await harness.call("list_serial_numbers", {**MO, "resource_id": "1003", "page": "1"})
+    r = await harness.call("list_serial_numbers", {**MO, "resource_id": "1003", "limit": "10"})
     assert not r.is_error, text(r)
     assert r.structured_content["count"] == 1
     r = await harness.call("list_serial_numbers", {**MO, "resource_id": 1003.0})
@@ -55,6 +55,14 @@ async def test_digit_strings_and_whole_floats_read_and_verify(harness: Harness) 
                                                      "expect_attached": ["LIST-1"],
                                                      "expect_absent_ids": ["424242"]})
     assert not r.is_error and r.structured_content["all_confirmed"] is True, text(r)
+    assert {q.query.get("resource_id") for q in harness.sandbox.requests} == {"1003"}
+
+
+async def test_a_digit_string_inside_a_serial_range_mints(harness: Harness) -> None:
+    r = await harness.call("create_serial_numbers", {**MO, "resource_id": 1003, "serial_ranges": [
+        {"prefix": "RNG-", "first": "1", "last": "3"}]})
+    assert not r.is_error, text(r)
+    assert {"RNG-1", "RNG-2", "RNG-3"} <= set(ids_on(harness, "ManufacturingOrder", 1003))
 
 
 async def test_duplicates_within_one_call_are_not_an_argument_error(harness: Harness) -> None:

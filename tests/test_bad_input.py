@@ -26,13 +26,17 @@ def serials(*values: object) -> dict:
     return {**CREATE, "serial_numbers": list(values)}
 
 
+def ranges(*values: object) -> dict:
+    return {**CREATE, "serial_numbers": [], "serial_ranges": list(values)}
+
+
 BAD = [
     # counts, lengths, types
-    (CRT, serials(), "serial_numbers: got 0 items; expected 1 to 10000 items."),
+    (CRT, serials(*["A"] * 10001), "serial_numbers: got 10001 items; expected at most 10000 items."),
     (CRT, serials(""), 'serial_numbers[0]: got ""; expected text of 1 to 255 characters.'),
     (CRT, serials("x" * 256), "(256 characters); expected text of 1 to 255 characters."),
     (CRT, serials(12), "serial_numbers[0]: got 12; expected text of 1 to 255"),
-    (CRT, {**CREATE, "serial_numbers": "A-1"}, 'got "A-1"; expected a list of 1 to'),
+    (CRT, {**CREATE, "serial_numbers": "A-1"}, 'got "A-1"; expected a list of at most 10000 items.'),
     # padded serials: the reason, named
     (CRT, serials("  "), 'got "  "; it is only whitespace; expected visible text.'),
     (CRT, serials(" SN-1"), f'got " SN-1"; it starts with U+0020 SPACE, {PADDED}'),
@@ -71,8 +75,9 @@ BAD = [
     (DEL, {**DELETE, "ids": ["7x"]}, f'ids[0]: got "7x"; {WHOLE}'),
     (DEL, {**DELETE, "ids": [1, "-7"]}, f'ids[1]: got "-7"; {WHOLE}'),
     (DEL, {**DELETE, "ids": [True]}, f"ids[0]: got true; {WHOLE}."),
-    (LST, {"page": 0}, "page: got 0; expected a whole number from 1 to 100000."),
-    (LST, {"page": "1.0"}, 'page: got "1.0"; expected a whole number from 1 to 100000'),
+    (LST, {"limit": 0}, "limit: got 0; expected a whole number from 1 to 250."),
+    (LST, {"limit": "1.0"}, 'limit: got "1.0"; expected a whole number from 1 to 250'),
+    (LST, {"cursor": "abc\u200b"}, "cursor: got \"abc\\u200b\"; character 4 is U+200B"),
     (LST, {"resource_id": False}, f"resource_id: got false; {WHOLE}."),
     (VER, {**VERIFY, "expect_absent_ids": [-1]}, f"expect_absent_ids[0]: got -1; {WHOLE}."),
     # booleans are JSON true/false only, above all a destructive confirm
@@ -88,6 +93,15 @@ BAD = [
      'resource_type: got "SalesOrderFulfillmentRow"; expected one of ManufacturingOrder'),
     (CRT, {**CREATE, "resource_type": "manufacturingorder"}, "did you mean ManufacturingOrder?"),
     (LST, {"resource_type": "Foo"}, 'resource_type: got "Foo"; expected one of'),
+    # serial ranges: nested fields are checked the same way, by their path
+    (CRT, ranges({"first": 1, "lst": 3}), "serial_ranges[0].lst: unknown field (did you mean last?)"),
+    (CRT, ranges({"first": 1}), "serial_ranges[0].last: missing; expected a whole number of at least 0."),
+    (CRT, ranges({"first": 1, "last": "x"}), 'serial_ranges[0].last: got "x"; expected a whole number'),
+    (CRT, ranges({"first": 1, "last": 2, "prefix": "SN\u200d"}), "serial_ranges[0].prefix: got"),
+    (CRT, ranges({"first": 1, "last": 2, "width": True}), "serial_ranges[0].width: got true; expected"),
+    (CRT, ranges(7), "serial_ranges[0]: got 7; expected an object with first, last, optionally prefix"),
+    (VER, {**VERIFY, "expect_attached_ranges": [{"first": -1, "last": 1}]},
+     "expect_attached_ranges[0].first: got -1; expected a whole number of at least 0."),
     # unknown and missing arguments
     (CRT, {**CREATE, "confrim": True},
      "confrim: unknown argument; create_serial_numbers accepts resource_type, resource_id, serial_numbers"),

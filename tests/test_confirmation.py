@@ -37,7 +37,7 @@ async def test_accepted_elicitation_deletes_and_the_question_names_the_facts(tmp
     h, sid, args = setup(tmp_path, era, answering("accept", asked=asked))
     r = await h.call("delete_serial_numbers", args)
     assert not r.is_error
-    assert r.structured_content["removed"] == [sid]
+    assert r.structured_content["removed"] == {"count": 1, "ids": [str(sid)]}
     assert len(asked) == 1
     assert "Delete 1 serial number from ManufacturingOrder 1001" in asked[0]
     assert "SN-1001-003" in asked[0] and "77777777" in asked[0]
@@ -53,7 +53,8 @@ async def test_declined_or_cancelled_elicitation_changes_nothing(
     r = await h.call("delete_serial_numbers", {**args, "confirm": True})
     out = r.structured_content
     assert out["outcome"] == "declined" and out["delete_sent"] is False
-    assert word in out["summary"] and "nothing was deleted" in out["summary"]
+    assert word in out["summary"] and "no delete was sent" in out["summary"]
+    assert "next_steps" not in out  # nothing proposes the deletion the person just refused
     assert h.sandbox.find("SN-1001-003").id == sid
     assert not any(q.method == "DELETE" for q in h.sandbox.requests)
 
@@ -64,7 +65,7 @@ async def test_without_elicitation_the_confirm_argument_is_required(tmp_path, er
     assert r.structured_content["outcome"] == "planned"
     assert h.sandbox.find("SN-1001-003") is not None
     r = await h.call("delete_serial_numbers", {**args, "confirm": True})
-    assert r.structured_content["removed"] == [sid]
+    assert r.structured_content["removed"] == {"count": 1, "ids": [str(sid)]}
     assert h.sandbox.find("SN-1001-003") is None
 
 

@@ -66,7 +66,7 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
         by.setdefault(facts.state(i), []).append(i)
     removed, still, unknown = by.get("removed", []), by.get("still_attached", []), by.get("unknown", [])
     absent, moved = by.get("not_attached", []), by.get("moved_before_delete", [])
-    if facts.answer is None:
+    if facts.answer is None and not moved:
         return present_unsent(facts.before, "none")
     parts, steps = [], []
     if still:
@@ -86,6 +86,13 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
     if removed:
         parts.append(f"{plural(len(removed), 'serial number')} gone from {target}: on it just "
                      "before the delete and not after.")
+    if facts.answer is None:
+        summary = " ".join([*parts, "No delete was sent."])
+        result = DeleteResult(summary=summary, outcome="not_applied",
+                              resource_type=plan.resource_type, resource_id=plan.resource_id,
+                              requested=len(plan.requested_ids), not_attached=ids(absent + moved),
+                              delete_sent=False, verified=False)
+        return Presented(result, summary, is_error=True)
     result = DeleteResult(
         summary=" ".join(parts),
         outcome=_outcome(len(removed), len(still) + len(absent) + len(moved), len(unknown)),
