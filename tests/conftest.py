@@ -6,10 +6,10 @@ the server's KatanaClient talks HTTP (httpx) to the sandbox over an ASGI transpo
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-import json
 from pathlib import Path
 from typing import Any
 

@@ -1,0 +1,130 @@
+"""list_serial_numbers (model-sized pages, cursors) and verify_serial_numbers (counts,
+the items that did not hold, and no confirmation from an empty or shifting read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from inline_snapshot import snapshot
+
+from katana_sn_mcp.sandbox import Sandbox
+from tests.conftest import Harness, make_harness, text, whole
+
+pytestmark = pytest.mark.anyio
+MO = {"resource_type": "ManufacturingOrder", "resource_id": 1001}
+
+
+async def test_a_list_page_and_its_cursor(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.mint("ManufacturingOrder", 1003, [f"BULK-{i:04d}" for i in range(250)])
+    r = await h.call("list_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                              "resource_id": 1003, "limit": 3})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 1–3 of 250. More: pass next_cursor.', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 3, 'total': 250, 'columns': ['id', 'serial_number'], 'rows': [[886010, 'BULK-0000'], [886011, 'BULK-0001'], [886012, 'BULK-0002']], 'next_cursor': 'WzIsMywwLCJNYW51ZmFjdHVyaW5nT3JkZXIiLDEwMDNd'}, 'text': """\
+ManufacturingOrder 1003: rows 1–3 of 250. More: pass next_cursor.
+886010 BULK-0000
+886011 BULK-0001
+886012 BULK-0002\
+"""})
+    seen = [row[1] for row in r.structured_content["rows"]]
+    cursor = r.structured_content["next_cursor"]
+    while cursor:
+        r = await h.call("list_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                                  "resource_id": 1003, "cursor": cursor})
+        seen += [row[1] for row in r.structured_content["rows"]]
+        cursor = r.structured_content.get("next_cursor")
+        assert len(seen) <= 250
+    assert seen == [f"BULK-{i:04d}" for i in range(250)]
+
+
+async def test_an_unfiltered_listing_counts_per_resource(harness: Harness) -> None:
+    r = await harness.call("list_serial_numbers", {})
+    out = r.structured_content
+    assert "rows" not in out and out["count"] == sum(c["count"] for c in out["by_resource"])
+    assert {"resource_type": "ManufacturingOrder", "resource_id": 1001, "count": 5} in out["by_resource"]
+
+
+async def test_a_cursor_from_another_listing_is_refused(harness: Harness) -> None:
+    r = await harness.call("list_serial_numbers", {**MO, "limit": 1})
+    cursor = r.structured_content["next_cursor"]
+    r = await harness.call("list_serial_numbers", {"resource_id": 1002, "cursor": cursor})
+    assert r.is_error and "belongs to a listing with other filters" in text(r)
+    r = await harness.call("list_serial_numbers", {"cursor": "not-a-cursor"})
+    assert r.is_error and "not one this server returned" in text(r)
+
+
+async def test_a_failed_verification(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    lingering = h.sandbox.find("SN-1001-002").id
+    r = await h.call("verify_serial_numbers", {**MO, "expect_attached": ["SN-1001-001", "NOPE-1"],
+                                                "expect_absent_ids": [lingering, 424242]})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'Not confirmed on ManufacturingOrder 1001: 1 string not on it and 1 id still on it, of 4 items checked. ManufacturingOrder 1001 has 5 serial numbers now (read just now).', 'all_confirmed': False, 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_resource': 5, 'checked': 4, 'holding': 2, 'failed': [{'reason': 'NOT_ATTACHED', 'count': 1, 'first': ['NOPE-1'], 'why': 'Expected on ManufacturingOrder 1001, not on it now.'}, {'reason': 'STILL_ATTACHED', 'count': 1, 'first': ['886002'], 'why': 'Expected gone from ManufacturingOrder 1001, still on it now.'}]}, 'text': """\
+Not confirmed on ManufacturingOrder 1001: 1 string not on it and 1 id still on it, of 4 items checked. ManufacturingOrder 1001 has 5 serial numbers now (read just now).
+NOT_ATTACHED (1): NOPE-1. Expected on ManufacturingOrder 1001, not on it now.
+STILL_ATTACHED (1): 886002. Expected gone from ManufacturingOrder 1001, still on it now.\
+"""})
+
+
+async def test_verify_with_nothing_to_check_is_refused_and_reads_nothing(harness: Harness) -> None:
+    r = await harness.call("verify_serial_numbers", MO)
+    assert r.is_error and "Nothing to check" in text(r)
+    assert harness.sandbox.requests == []
+
+
+@pytest.mark.parametrize(("rtype", "rid"), [("ManufacturingOrder", 999999), ("SalesOrderRow", 1001)])
+async def test_a_mistyped_resource_is_never_read_as_confirmation(harness: Harness, rtype, rid) -> None:
+    r = await harness.call("verify_serial_numbers", {"resource_type": rtype, "resource_id": rid,
+                                                      "expect_absent_ids": [886001]})
+    out = r.structured_content
+    assert out["all_confirmed"] is False and out["on_resource"] == 0
+    assert "has no serial numbers at all" in out["summary"] and "check the id and type" in out["summary"]
+
+
+class Shifting:
+    """Another user removes a row from page 1 while page 2 is read (`times` times)."""
+
+    def __init__(self, sandbox: Sandbox, times: int) -> None:
+        self.sandbox, self.times = sandbox, times
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and b"page=2" in scope.get("query_string", b"") and self.times:
+            self.times -= 1
+            first = self.sandbox.serials_on("ManufacturingOrder", 1003)[0]
+            self.sandbox.store.remove("ManufacturingOrder", 1003, [first.id])
+        await self.sandbox(scope, receive, send)
+
+
+def shifting_harness(tmp_path, times: int) -> Harness:
+    import httpx
+
+    from katana_sn_mcp.journal import Journal
+    from katana_sn_mcp.runtime import SANDBOX_BASE_URL, client_factory
+    from katana_sn_mcp.server import build_server
+    from katana_sn_mcp.settings import Settings
+    from tests.conftest import FAST_RETRY
+
+    h = make_harness(tmp_path)
+    h.sandbox.mint("ManufacturingOrder", 1003, [f"P-{i:03d}" for i in range(300)])
+    app = Shifting(h.sandbox, times)
+    factory = client_factory(Settings(), transport=httpx.ASGITransport(app=app),
+                             api_key=h.sandbox.config.api_key, base_url=SANDBOX_BASE_URL,
+                             retry=FAST_RETRY)
+    h.server = build_server(factory, Journal(h.journal_path))
+    return h
+
+
+async def test_a_listing_that_shifts_once_is_read_again(tmp_path) -> None:
+    h = shifting_harness(tmp_path, times=1)
+    last = h.sandbox.serials_on("ManufacturingOrder", 1003)[-1].serial_number
+    r = await h.call("verify_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                                "resource_id": 1003, "expect_attached": [last]})
+    assert r.structured_content["all_confirmed"] is True
+    assert r.structured_content["on_resource"] == 299
+    assert sum(q.method == "GET" for q in h.sandbox.requests) == 4  # two pages, twice
+
+
+async def test_a_listing_that_keeps_shifting_proves_nothing(tmp_path) -> None:
+    h = shifting_harness(tmp_path, times=5)
+    r = await h.call("verify_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                                "resource_id": 1003, "expect_absent_ids": [1]})
+    assert r.is_error and "kept changing while its pages were read" in text(r)
