@@ -31,6 +31,7 @@ class Sandbox:
         self.rate_limited = 0
         self._window: deque[float] = deque()
         self._faults: deque[Fault] = deque()
+        self._late: list[LoggedRequest] = []  # writes Katana applies after the next request
         path = self.config.state_file
         if path is not None:  # a crashed save's temp file goes now, not never
             Store.discard_leftovers(path)
@@ -114,6 +115,9 @@ class Sandbox:
             out.append((b"content-type", ctype))
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": content})
+        late, self._late = self._late, []
+        for write in late:  # the slow write lands only after the request that followed it
+            self._route(write)
 
     async def _respond(self, entry: LoggedRequest, headers: dict, raw: bytes) -> tuple[int, Any, dict]:
         cfg = self.config
@@ -132,15 +136,18 @@ class Sandbox:
                 rate_headers["retry-after"] = fault.retry_after
             style = "flat" if fault.status == 429 else cfg.error_style
             return fault.status, error_body(fault.status, style=style), rate_headers
+        if fault is not None and fault.kind == "timeout_late":  # applied a moment later
+            self._late.append(entry)
+            self._fail(fault)
         if fault is not None and fault.kind.endswith("_before"):
             self._fail(fault)
-            return fault.status, HTML, rate_headers
+            return fault.status, _fault_body(fault), rate_headers
         if raw and isinstance(entry.body, str):
             return 400, error_body(400, "Unexpected token in JSON", cfg.error_style), rate_headers
         status, payload, extra = self._route(entry)
         if fault is not None:  # an "_after" fault: applied, then the answer is lost
             self._fail(fault)
-            return fault.status, HTML, rate_headers
+            return fault.status, _fault_body(fault), rate_headers
         return status, payload, {**rate_headers, **extra}
 
     def _route(self, entry: LoggedRequest) -> rules.Reply:
@@ -190,3 +197,8 @@ class Sandbox:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
         if fault.kind.startswith("timeout"):
             raise httpx.ReadTimeout("timed out")
+
+
+def _fault_body(fault: Fault) -> bytes | None:
+    """A lost answer is a proxy's HTML page; a 204 fault is Katana's empty success."""
+    return None if fault.kind.startswith("no_content") else HTML

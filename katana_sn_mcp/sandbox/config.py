@@ -63,10 +63,13 @@ class LoggedRequest:
 @dataclass
 class Fault:
     """A queued failure. Kinds: status, drop_before, drop_after, timeout_before,
-    timeout_after, non_json_before, non_json_after, delay."""
+    timeout_after, non_json_before, non_json_after (with `status`: e.g. 500 after applying),
+    no_content_before, no_content_after (204, empty body), timeout_late (times out, and is
+    applied after the next request), delay."""
 
     kind: Literal["status", "drop_before", "drop_after", "timeout_before", "timeout_after",
-                  "non_json_before", "non_json_after", "delay"]
+                  "non_json_before", "non_json_after", "no_content_before", "no_content_after",
+                  "timeout_late", "delay"]
     method: str | None = None
     count: int = 1
     status: int = 503
