@@ -151,7 +151,7 @@ async def test_each_claude_mcp_add_line_starts_and_lists_tools(index: int) -> No
 
 def test_the_debugging_command_shows_the_sandbox_and_ends_at_end_of_input() -> None:
     """"Run the snippet's command yourself": it reports on stderr and Ctrl-D (EOF) ends it."""
-    found = re.search(rf"`({re.escape(PLACEHOLDER)} --sandbox)` prints", SECTION)
+    found = re.search(rf"`({re.escape(PLACEHOLDER)} [^`]*)` prints", SECTION)
     assert found, "the Debugging subsection shows the command to run by hand"
     argv = [bin_tool("katana-sn-mcp"), *shlex.split(found.group(1))[1:]]
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
