@@ -64,7 +64,8 @@ class Write:
         r = p.result
         self.app.journal.outcome(
             self.write_id, self.tool, outcome=getattr(r, "outcome", None),
-            katana=getattr(getattr(r, "katana", None), "says", None), summary=getattr(r, "summary", None),
+            katana_answer=getattr(getattr(r, "katana", None), "says", None),
+            summary=getattr(r, "summary", None),
             items=(p.detail or {}).get("items"))
         self.done = True
         if p.detail is not None:
@@ -75,27 +76,30 @@ class Write:
 @asynccontextmanager
 async def journalled(ctx: Context, tool: str, request: dict[str, Any]) -> AsyncIterator[Write]:
     app = state(ctx)
-    write = Write(app, app.journal.intent(tool, request, client=client_name(ctx)), tool)
+    from katana_sn_mcp.tokens import caller_name
+
+    who = {"client": client_name(ctx), "person": caller_name(ctx.request_context.request)}
+    write = Write(app, app.journal.intent(tool, request, **who), tool)
     target = f"{request['resource_type']} {request['resource_id']}"
     try:
         with deadline(app):
             yield write
     except KatanaError as exc:  # refused as a whole, or never sent: nothing applied
         app.journal.outcome(write.write_id, tool, outcome="not_applied",
-                            katana=Answer.of_error(exc).sentence())
+                            katana_answer=Answer.of_error(exc).sentence())
         raise failure(exc, app, target) from exc
     except LockUnavailable as exc:
         app.journal.outcome(write.write_id, tool, outcome="not_applied",
-                            katana="not sent: another write to the resource held it too long")
+                            katana_answer="not sent: another write to the resource held it too long")
         raise ToolError(f"Another write to {target} has been running for too long, so this one "
                         "was not sent. Nothing was changed. Try again shortly.") from exc
     except ToolError:
-        app.journal.outcome(write.write_id, tool, outcome="not_applied", katana="not sent")
+        app.journal.outcome(write.write_id, tool, outcome="not_applied", katana_answer="not sent")
         raise
     except BaseException:  # cancelled by the host, or a crash: Katana may have applied it
         if not write.done:
             app.journal.outcome(write.write_id, tool, outcome="interrupted",
-                                katana="unknown: the call ended before Katana's answer was recorded")
+                                katana_answer="unknown: the call ended before Katana's answer was recorded")
         raise
 
 

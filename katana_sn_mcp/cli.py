@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from katana_sn_mcp import __version__
 
 PROG = "katana-sn-mcp"
-COMMANDS = ("serve", "demo", "doctor")
+COMMANDS = ("serve", "demo", "doctor", "journal")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_SANDBOX_MODE = "seeds"
@@ -149,6 +149,18 @@ def parser() -> Parser:
         "ready to serve, 1 when not.")
     _sandbox_options(doctor, switch=True, state=True)
     _common_options(doctor)
+    journal = sub.add_parser(
+        "journal", formatter_class=HelpFormatter, allow_abbrev=False,
+        help="show recent writes, export them as CSV, or reconcile interrupted ones",
+        description="Show this server's recent writes from its journal (KATANA_SN_MCP_JOURNAL), "
+        "export them as CSV, or --reconcile: re-read the resources of writes that were "
+        "interrupted before their outcome was recorded, and record where things are now.")
+    journal.add_argument("--csv", action="store_true", help="write CSV to stdout")
+    journal.add_argument("--limit", type=int, default=100, help="how many recent lines")
+    journal.add_argument("--reconcile", action="store_true",
+                         help="settle interrupted writes by re-reading their resources")
+    _sandbox_options(journal, switch=True, state=True)
+    _common_options(journal)
     return p
 
 
@@ -276,6 +288,10 @@ def main(argv: list[str] | None = None) -> None:
             from katana_sn_mcp.demo import run_demo
 
             run_demo(args)
+        elif args.command == "journal":
+            from katana_sn_mcp.journal_cli import run_journal
+
+            sys.exit(run_journal(args))
         else:
             from katana_sn_mcp.doctor import run_doctor
 

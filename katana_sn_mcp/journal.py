@@ -30,9 +30,10 @@ TAIL_BYTES = 4 * 1024 * 1024  # how far back `recent` and `pending` look
 class Journal:
     """`path=None` disables journalling (`--no-journal`). `katana` labels every line."""
 
-    def __init__(self, path: Path | None, katana: str = "unknown") -> None:
+    def __init__(self, path: Path | None, katana: str = "unknown", stream: Any = None) -> None:
         self.path = path
         self.katana = katana
+        self.stream = stream  # with Redis: one journal for every replica (RedisJournalStream)
 
     def intent(self, tool: str, request: dict[str, Any], **who: Any) -> str:
         """Before a write is sent. Returns the id that ties the outcome line to it."""
@@ -45,10 +46,12 @@ class Journal:
         self._append({"phase": "outcome", "write_id": write_id, "tool": tool, **facts})
 
     def _append(self, entry: dict[str, Any]) -> None:
+        entry = redact.value({"time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                              **entry, "katana": self.katana})  # the label always wins
+        if self.stream is not None:
+            self.stream.append(entry)
         if self.path is None:
             return
-        entry = redact.value({"time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                              "katana": self.katana, **entry})
         line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +68,8 @@ class Journal:
             log.warning("could not append to the journal: %s", exc.strerror)
 
     def _tail(self) -> list[dict[str, Any]]:
+        if self.stream is not None:
+            return [e for e in self.stream.recent(10_000) if e.get("katana") == self.katana]
         if self.path is None or not self.path.exists():
             return []
         with self.path.open("rb") as fh:
@@ -81,8 +86,8 @@ class Journal:
                 entry = json.loads(raw)
             except ValueError:
                 continue  # a line torn by a crash
-            if isinstance(entry, dict):
-                entries.append(entry)
+            if isinstance(entry, dict) and entry.get("katana", self.katana) == self.katana:
+                entries.append(entry)  # only this Katana's: sandbox and real never mix
         return entries
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -90,11 +95,13 @@ class Journal:
         return self._tail()[-limit:]
 
     def pending(self) -> list[dict[str, Any]]:
-        """Intents with no outcome and not yet reconciled: writes whose fate is unrecorded."""
+        """Intents with no outcome (or an "interrupted" one) not yet reconciled: writes
+        whose fate is unrecorded."""
         entries = self._tail()
-        settled = {e.get("write_id") for e in entries if e.get("phase") in ("outcome", "reconciled")}
+        settled = {e.get("write_id") for e in entries if e.get("phase") == "reconciled" or (
+            e.get("phase") == "outcome" and e.get("outcome") != "interrupted")}
         return [e for e in entries if e.get("phase") == "intent"
-                and e.get("write_id") not in settled and e.get("katana") == self.katana]
+                and e.get("write_id") not in settled]
 
     def reconciled(self, write_id: str, tool: str, **facts: Any) -> None:
         self._append({"phase": "reconciled", "write_id": write_id, "tool": tool, **facts})

@@ -28,7 +28,8 @@ def make_sandbox(args: argparse.Namespace) -> object:
 
 def serve(args: argparse.Namespace) -> None:
     settings = Settings()
-    journal = Journal(None if args.no_journal else settings.journal_path)
+    journal = Journal(None if args.no_journal else settings.journal_for(args.sandbox),
+                      katana=settings.katana_label(args.sandbox))
     book = None
     if args.http:
         from katana_sn_mcp.http import LOCAL_HOSTS, RefusedBind, check_bind
@@ -62,8 +63,10 @@ def serve(args: argparse.Namespace) -> None:
         key = settings.api_key
         pacer = make_pacer(settings, key)
         factory = client_factory(settings, pacer=pacer)
-    locks, results, _stream = make_shared_state(settings, key)  # _stream: the lead's to wire
-    server = build_server(factory, journal, locks=locks, results=results)
+    locks, results, journal.stream = make_shared_state(settings, key)
+    server = build_server(factory, journal, locks=locks, results=results,
+                          rate_limit=settings.katana_rate_limit,
+                          deadline_s=settings.katana_sn_mcp_call_deadline)
     if args.http:
         from katana_sn_mcp.http import HttpOptions, run_http
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     katana_rate_limit: int = Field(default=60, ge=1, le=10000,
                                    description="requests per 60 s this key may make")
     katana_sn_mcp_journal: Path | None = Field(default=None, description="write journal path")
+    katana_sn_mcp_call_deadline: float = Field(
+        default=120.0, gt=0, le=3600,
+        description="seconds a tool call may take before it stops starting Katana requests")
     katana_sn_mcp_token: SecretStr | None = Field(
         default=None, description="bearer token required by the HTTP transport"
     )
@@ -100,6 +103,16 @@ class Settings(BaseSettings):
     @property
     def journal_path(self) -> Path:
         return self.katana_sn_mcp_journal or default_journal_path()
+
+    def journal_for(self, sandbox: bool) -> Path:
+        """The sandbox's fake writes never share a file with real ones by default."""
+        if sandbox and self.katana_sn_mcp_journal is None:
+            return default_journal_path().with_name("sandbox-journal.jsonl")
+        return self.journal_path
+
+    def katana_label(self, sandbox: bool) -> str:
+        """Which Katana a journal line is about: the base URL's host, never the key."""
+        return "sandbox" if sandbox else (urlsplit(self.katana_base_url).hostname or "unknown")
 
     # -- team deployment: replicas sharing one Katana budget (README "Team deployment") --
     katana_sn_mcp_redis_url: SecretStr | None = Field(

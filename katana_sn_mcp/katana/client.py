@@ -242,7 +242,8 @@ class KatanaClient:
                     response, payload = await self._attempt(method, path, **kw)
                     return response, payload, sends
         except KatanaError as exc:
-            exc.sends = sends if not isinstance(exc, DeadlineExceeded) else max(0, sends - 1)
+            not_sent = isinstance(exc, DeadlineExceeded) or exc.kind == "shared_state"
+            exc.sends = max(0, sends - 1) if not_sent else sends
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -117,7 +117,7 @@ class Answer:
     @classmethod
     def of_error(cls, exc: KatanaError) -> Answer:
         reason = exc.reason if isinstance(exc, TransportError) else None
-        if isinstance(exc, DeadlineExceeded | UnstableRead):
+        if isinstance(exc, DeadlineExceeded | UnstableRead) or exc.kind == "shared_state":
             reason = exc.kind
         return cls(status=exc.status, sends=exc.sends, no_answer=reason, name=exc.body.name,
                    message=exc.body.message or None)
@@ -135,6 +135,8 @@ class Answer:
         if self.status is not None:
             words = ": ".join(w for w in (self.name, self.message) if w)
             return f"Katana answered {self.status}{' ' + words if words else ''}{times}"
+        if self.no_answer == "shared_state":
+            return "Not sent: the shared rate budget (Redis) could not be reached"
         if self.no_answer == "deadline":
             return "Not sent: the call's deadline passed before the request could be sent"
         if self.no_answer == "unstable":

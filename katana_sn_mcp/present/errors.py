@@ -72,6 +72,8 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
     elif isinstance(err, DeadlineExceeded):
         text = ("The call's deadline passed while waiting for Katana's rate budget, so the "
                 f"request was not sent. {UNCHANGED} Try again in a minute.")
+    elif err.kind == "shared_state":
+        text = f"{err.message} {UNCHANGED}"
     elif isinstance(err, UnstableRead):
         text = ("The listing kept changing while its pages were read (someone is changing "
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "

@@ -1,0 +1,72 @@
+"""`katana-sn-mcp journal`: what this server changed, for a person — recent writes as
+lines or CSV, and `--reconcile` to settle writes that were interrupted. Never runs the MCP
+server, so stdout is free to use."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+import anyio
+
+from katana_sn_mcp import redact
+from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.settings import Settings
+
+COLUMNS = ["time", "write_id", "phase", "katana", "tool", "resource_type", "resource_id",
+           "outcome", "summary", "person", "client"]
+
+
+def _row(entry: dict) -> dict:
+    req = entry.get("request") or {}
+    return {"time": entry.get("time"), "write_id": entry.get("write_id"),
+            "phase": entry.get("phase"), "katana": entry.get("katana"), "tool": entry.get("tool"),
+            "resource_type": req.get("resource_type"), "resource_id": req.get("resource_id"),
+            "outcome": entry.get("outcome"), "summary": entry.get("summary") or entry.get("note"),
+            "person": entry.get("person"), "client": entry.get("client")}
+
+
+def run_journal(args: argparse.Namespace) -> int:
+    settings = Settings()
+    journal = Journal(settings.journal_for(args.sandbox), katana=settings.katana_label(args.sandbox))
+    if args.reconcile:
+        return _reconcile(args, settings, journal)
+    entries = journal.recent(args.limit)
+    if args.csv:
+        out = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        out.writeheader()
+        for entry in entries:
+            out.writerow(redact.value(_row(entry)))
+        return 0
+    for e in map(_row, entries):
+        where = f"{e['resource_type']} {e['resource_id']}" if e["resource_type"] else ""
+        what = e["outcome"] or ""
+        print(redact.text(f"{e['time']} {e['write_id']} {e['phase']:<10} {e['tool']} {where} "
+                          f"{what} {e['summary'] or ''}".rstrip()))
+    pending = journal.pending()
+    if pending:
+        print(f"{len(pending)} interrupted write(s) with no recorded outcome: run "
+              "`katana-sn-mcp journal --reconcile`.")
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:
+    from katana_sn_mcp.reconcile import reconcile
+    from katana_sn_mcp.runtime import client_factory, sandbox_factory
+
+    if args.sandbox:
+        from katana_sn_mcp.serve import make_sandbox
+
+        factory = sandbox_factory(make_sandbox(args), settings)
+    else:
+        factory = client_factory(settings)
+
+    async def go() -> list[str]:
+        async with factory() as client:
+            return await reconcile(journal, client)
+
+    lines = anyio.run(go)
+    for line in lines or ["nothing to reconcile: every write has an outcome"]:
+        print(redact.text(line))
+    return 0
