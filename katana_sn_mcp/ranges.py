@@ -16,11 +16,13 @@ from katana_sn_mcp.present.budget import MAX_ITEMS
 class SerialRange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prefix: str = Field("", max_length=200, description="text before the number, e.g. 'SN-'")
+    prefix: str = Field("", max_length=200, pattern=r"^(\S.*)?$",
+                        description="text before the number, e.g. 'SN-'")
     first: int = Field(ge=0, description="first number, e.g. 1")
     last: int = Field(ge=0, description="last number, included, e.g. 1000")
     width: int = Field(0, ge=0, le=30, description="zero-pad numbers to this many digits (0: none)")
-    suffix: str = Field("", max_length=200, description="text after the number")
+    suffix: str = Field("", max_length=200, pattern=r"^(.*\S)?$",
+                        description="text after the number")
 
 
 class BadRange(ValueError):

@@ -3,7 +3,9 @@ operation, and hands the facts to the presentation layer. No sentences are writt
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -33,6 +35,7 @@ WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent
                         open_world_hint=True)
 DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True,
                          open_world_hint=True)
+F = TypeVar("F", bound=Callable[..., Any])
 READ = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 
 
@@ -48,13 +51,24 @@ def serials_of(serials: list[str], ranges: list[SerialRange], what: str) -> list
     return out
 
 
+def tool(mcp: MCPServer, title: str, annotations: ToolAnnotations) -> Callable[[F], F]:
+    """`mcp.tool` with the docstring dedented: Python 3.13 dedents docstrings itself, 3.11
+    and 3.12 do not, and the indentation would reach every host's tools/list."""
+    def register(fn: F) -> F:
+        mcp.tool(title=title, annotations=annotations,
+                 description=inspect.cleandoc(fn.__doc__ or ""))(fn)
+        return fn
+
+    return register
+
+
 def register_tools(mcp: MCPServer) -> None:
     register_write_tools(mcp)
     register_read_tools(mcp)
 
 
 def register_write_tools(mcp: MCPServer) -> None:
-    @mcp.tool(title="Create serial numbers", annotations=WRITE)
+    @tool(mcp, "Create serial numbers", WRITE)
     async def create_serial_numbers(
         resource_type: Annotated[WriteType, Field(description="mint: ManufacturingOrder, "
                                  "PurchaseOrderRow; others transfer existing strings")],
@@ -63,7 +77,8 @@ def register_write_tools(mcp: MCPServer) -> None:
         serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS,
                                                       description="the serial-number strings")] = [],  # noqa: B006
         serial_ranges: Ranges = [],  # noqa: B006
-        verify: Annotated[bool, Field(description="re-read the target after a transfer")] = True,
+        verify: Annotated[bool, Field(strict=True,
+                                      description="re-read the target after a transfer")] = True,
     ) -> Annotated[CallToolResult, CreateResult]:
         """Mint or transfer serial numbers on one Katana resource. Counts what was applied,
         groups what was not by Katana's reason, and re-reads the target after transfers."""
@@ -78,7 +93,7 @@ def register_write_tools(mcp: MCPServer) -> None:
                     progress=progress_of(ctx, "re-reading the target"))
             return await write.finish(present_create(facts, write.write_id))
 
-    @mcp.tool(title="Delete serial numbers", annotations=DELETE)
+    @tool(mcp, "Delete serial numbers", DELETE)
     async def delete_serial_numbers(
         resource_type: Annotated[ReadType, Field(description="type of the resource the ids "
                                                  "are attached to")],
@@ -88,8 +103,8 @@ def register_write_tools(mcp: MCPServer) -> None:
         ctx: Context,
         plan: Annotated[DeletePlan, Resolve(precheck)],
         answer: Annotated[ElicitationResult[ConfirmDeletion], Resolve(ask)],
-        confirm: Annotated[bool, Field(description="true once the person has confirmed "
-                                       "(only needed when the host cannot ask them)")] = False,
+        confirm: Annotated[bool, Field(strict=True, description="true once the person has "
+                                       "confirmed (only needed when the host cannot ask them)")] = False,
     ) -> Annotated[CallToolResult, DeleteResult]:
         """Remove serial numbers from one resource. Katana's 204 confirms nothing, so this
         reads the resource just before and after the delete and reports what left it."""
@@ -97,8 +112,8 @@ def register_write_tools(mcp: MCPServer) -> None:
             return to_call_result(present_unsent(plan, "none"))
         if not (isinstance(answer, AcceptedElicitation) and answer.data.confirm):
             if plan.read and can_elicit(ctx):
-                why = "cancelled" if answer.action == "cancel" else "declined"
-                return to_call_result(present_unsent(plan, why))
+                return to_call_result(present_unsent(
+                    plan, "cancelled" if answer.action == "cancel" else "declined"))
             return to_call_result(present_unsent(plan, "planned"))
         request = {"resource_type": resource_type, "resource_id": resource_id, "ids": plan.requested_ids}
         async with journalled(ctx, "delete_serial_numbers", request) as write:
@@ -109,7 +124,7 @@ def register_write_tools(mcp: MCPServer) -> None:
 
 
 def register_read_tools(mcp: MCPServer) -> None:
-    @mcp.tool(title="List serial numbers", annotations=READ)
+    @tool(mcp, "List serial numbers", READ)
     async def list_serial_numbers(
         ctx: Context,
         resource_type: Annotated[ReadType | None, Field(description="only this type")] = None,
@@ -135,7 +150,7 @@ def register_read_tools(mcp: MCPServer) -> None:
             raise failure(exc, app, f"{resource_type or 'any type'} {resource_id or ''}".strip()) from exc
         return to_call_result(present_page(facts, skip))
 
-    @mcp.tool(title="Verify serial numbers", annotations=READ)
+    @tool(mcp, "Verify serial numbers", READ)
     async def verify_serial_numbers(
         resource_type: Annotated[ReadType, Field(description="type of the resource to check")],
         resource_id: ResourceId,

@@ -140,7 +140,7 @@ async def test_a_thousand_serials_from_one_range_and_repeats_collapsed(tmp_path,
     ([{"prefix": "A", "first": 1, "last": 100, "width": 2}], "width 2 is too small for 100"),
     ([{"first": 1, "last": 10001}], "more than 10,000 strings"),
     ([{"prefix": "x" * 200, "suffix": "y" * 60, "first": 1, "last": 2}], "Katana allows 255"),
-    ([{"prefix": " A", "first": 1, "last": 2}], "start or end with whitespace"),
+    ([{"prefix": " A", "first": 1, "last": 2}], "without leading or trailing whitespace"),
     ([], "No strings given"),
 ])
 async def test_bad_ranges_are_refused_and_nothing_is_sent(tmp_path, ranges, says) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from katana_sn_mcp.katana.errors import Answer
+from katana_sn_mcp.present.budget import NAME_BYTES, WHY_BYTES
 from katana_sn_mcp.present.compress import describe_runs, first_names, id_runs
 from katana_sn_mcp.results import Ids, KatanaAnswer, Reason, Result, Runs
 
@@ -36,8 +37,11 @@ def runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> Runs | None:
     return Runs(count=len(serials), runs=shown, more_runs=more)
 
 
-def reason(code: str, items: Sequence[str], why: str) -> Reason:
-    return Reason(reason=code, count=len(items), first=first_names(items), why=why)
+def reason(code: str, items: Sequence[str], why: str, groups: int = 1) -> Reason:
+    """`groups`: how many reason groups share the result's NAME_BYTES."""
+    cut = why if len(why.encode()) <= WHY_BYTES else why.encode()[:WHY_BYTES].decode(errors="ignore") + "…"
+    return Reason(reason=code, count=len(items), first=first_names(items, NAME_BYTES // max(1, groups)),
+                  why=cut)
 
 
 def ids(values: Sequence[int]) -> Ids | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from katana_sn_mcp.operations import CreateFacts
 from katana_sn_mcp.present import words
+from katana_sn_mcp.present.budget import REASONS_SHOWN
 from katana_sn_mcp.present.common import (
     Presented,
     answer,
@@ -17,7 +19,7 @@ from katana_sn_mcp.present.common import (
     tail,
 )
 from katana_sn_mcp.present.compress import plural
-from katana_sn_mcp.results import CreateResult, Outcome
+from katana_sn_mcp.results import CreateResult, Outcome, Reason
 
 
 def _open_kind(facts: CreateFacts, serial: str) -> str:
@@ -39,61 +41,92 @@ def outcome_of(applied: int, refused: int, open_: int) -> Outcome:
     return "not_applied"
 
 
-def present_create(facts: CreateFacts, result_id: str) -> Presented:
-    target = words.where(facts.resource_type, facts.resource_id)
-    verb = "minted on" if facts.operation == "mint" else "transferred to"
-    said, at = facts.answer.sentence(), now_utc()
-    reread = facts.reread_failure.sentence() if facts.reread_failure else None
-    applied, present = [], []
-    refused: dict[str, list[str]] = defaultdict(list)
-    open_: dict[str, list[str]] = defaultdict(list)
+@dataclass
+class Sorted:
+    """The requested strings by what is known of them."""
+
+    applied: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    refused: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    open_: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _sort(facts: CreateFacts) -> Sorted:
+    out = Sorted()
     for s in facts.requested:
         state = facts.state(s)
         if state == "applied":
-            applied.append(s)
+            out.applied.append(s)
         elif state == "present":
-            present.append(s)
+            out.present.append(s)
         elif state == "refused":
-            refused[facts.refused[s]].append(s)
+            out.refused[facts.refused[s]].append(s)
         else:
-            (refused if state == "not_applied" else open_)[_open_kind(facts, s)].append(s)
-    by_size = sorted(refused.items(), key=lambda kv: -len(kv[1]))
+            (out.refused if state == "not_applied" else out.open_)[_open_kind(facts, s)].append(s)
+    return out
+
+
+def _groups(facts: CreateFacts, by: Sorted, target: str) -> tuple[list[Reason], list[Reason]]:
+    said, at = facts.answer.sentence(), now_utc()
+    reread = facts.reread_failure.sentence() if facts.reread_failure else None
+    by_size = sorted(by.refused.items(), key=lambda kv: -len(kv[1]))
+    if len(by_size) > REASONS_SHOWN:  # any number of codes Katana invents, bounded here
+        rest = [s for _, items in by_size[REASONS_SHOWN - 1:] for s in items]
+        by_size = [*by_size[:REASONS_SHOWN - 1], ("OTHER_REASONS", rest)]
+    groups = len(by_size) + len(by.open_)
     not_applied = [
-        reason(code, items, words.create_open(code, said, target, reread, at) if code ==
-               "NOT_APPLIED" else words.create_reason(code, facts.operation, target, bool(applied)))
+        reason(code[:60], items, words.create_open(code, said, target, reread, at)
+               if code in ("NOT_APPLIED", "OTHER_REASONS")
+               else words.create_reason(code[:60], facts.operation, target, bool(by.applied)),
+               groups)
         for code, items in by_size]
-    unknown = [reason(code, items, words.create_open(code, said, target, reread, at))
-               for code, items in sorted(open_.items(), key=lambda kv: -len(kv[1]))]
-    ids = [r.id if (r := facts.record(s)) else None for s in applied]
-    unread_landing = (facts.after is None and any(
-        not facts.reported[s].landing_known for s in applied))
-    n_refused = sum(len(v) for v in refused.values())
-    n_open = sum(len(v) for v in open_.values()) + len(present)
+    unknown = [reason(code, items, words.create_open(code, said, target, reread, at), groups)
+               for code, items in sorted(by.open_.items(), key=lambda kv: -len(kv[1]))]
+    return not_applied, unknown
+
+
+def _summary(facts: CreateFacts, by: Sorted, not_applied: list[Reason], target: str,
+             verb: str, unread_landing: bool) -> str:
+    n_refused = sum(g.count for g in not_applied)
     parts = []
     if n_refused:
         codes = ", ".join(f"{g.reason} {g.count}" for g in not_applied)
         parts.append(f"{plural(n_refused, 'string')} NOT {verb} {target} ({codes}).")
-    if open_:
-        parts.append(f"{plural(n_open - len(present), 'string')} with an unknown outcome.")
-    if present:
-        parts.append(f"{plural(len(present), 'string')} on {target} now, but whether this call "
+    if by.open_:
+        n_open = sum(len(v) for v in by.open_.values())
+        parts.append(f"{plural(n_open, 'string')} with an unknown outcome.")
+    if by.present:
+        parts.append(f"{plural(len(by.present), 'string')} on {target} now, but whether this call "
                      "put them there cannot be told.")
-    if applied:
+    if by.applied:
         how = (" and confirmed by re-reading it" if facts.verified else
                ", landing not confirmed" if unread_landing else "")
-        parts.append(f"{plural(len(applied), 'string')} {verb} {target}{how}.")
+        parts.append(f"{plural(len(by.applied), 'string')} {verb} {target}{how}.")
     if not parts:
         parts.append(f"Nothing was {verb} {target}.")
     if facts.repeated:
         parts.append(f"{plural(facts.repeated, 'repeated string')} in the request sent once.")
+    return " ".join(parts)
+
+
+def present_create(facts: CreateFacts, result_id: str) -> Presented:
+    target = words.where(facts.resource_type, facts.resource_id)
+    verb = "minted on" if facts.operation == "mint" else "transferred to"
+    by = _sort(facts)
+    not_applied, unknown = _groups(facts, by, target)
+    ids = [r.id if (r := facts.record(s)) else None for s in by.applied]
+    unread_landing = facts.after is None and any(
+        not facts.reported[s].landing_known for s in by.applied)
     steps = [words.landing_unread()] if unread_landing else []
-    if present:
-        steps.append(words.present_note(said, target, at))
+    if by.present:
+        steps.append(words.present_note(facts.answer.sentence(), target, now_utc()))
+    n_open = sum(len(v) for v in by.open_.values()) + len(by.present)
     result = CreateResult(
-        summary=" ".join(parts), outcome=outcome_of(len(applied), n_refused, n_open),
+        summary=_summary(facts, by, not_applied, target, verb, unread_landing),
+        outcome=outcome_of(len(by.applied), sum(g.count for g in not_applied), n_open),
         operation=facts.operation, resource_type=facts.resource_type,
         resource_id=facts.resource_id, requested=len(facts.requested), repeated=facts.repeated,
-        applied=runs(applied, ids), present=runs(present), not_applied=not_applied,
+        applied=runs(by.applied, ids), present=runs(by.present), not_applied=not_applied,
         unknown=unknown, verified=facts.verified, katana=answer(facts.answer),
         next_steps=steps, result_id=result_id)
     text = "\n".join([result.summary, *runs_line(verb.split()[0].capitalize(), result.applied),

@@ -45,6 +45,9 @@ def create_open(kind: str, said: str, target: str, reread: str | None, at: str) 
     if kind == "REREAD_FAILED":
         return (f"{said}; re-reading {target} failed too ({reread}), so whether they landed is "
                 "unknown. Check with verify_serial_numbers before sending anything again.")
+    if kind == "OTHER_REASONS":
+        return ("Katana refused these with several other reason codes; by its answer nothing "
+                "changed for them. The reason of each is in the full result.")
     if kind == "NOT_SEEN_AFTER_REPORT":
         return (f"Katana reported them applied, but a re-read of {target} at {at} does not show "
                 "them there. Check with verify_serial_numbers.")
