@@ -80,13 +80,15 @@ def arguments(tool: Any, serial: str, serial_id: int) -> dict[str, Any]:
 async def everything_a_client_can_read(client: Client, sandbox: Sandbox) -> list[tuple[str, str]]:
     seed = sandbox.serials_on("ManufacturingOrder", 1001)[0]
     seen: list[tuple[str, str]] = []
+    result_ids = ["000000000000"]  # one unknown id too: its "aged out" answer is an exit
     for tool in (await client.list_tools()).tools:
         result = await client.call_tool(tool.name, arguments(tool, seed.serial_number, seed.id))
         seen.append((f"tool {tool.name}", json.dumps(result.model_dump(mode="json"))))
+        result_ids += [rid] if (rid := (result.structured_content or {}).get("result_id")) else []
     uris = [str(r.uri) for r in (await client.list_resources()).resources]
     templates = (await client.list_resource_templates()).resource_templates
-    uris += [t.uri_template.format(resource_type="ManufacturingOrder", resource_id=1001)
-             for t in templates]
+    uris += [t.uri_template.format(resource_type="ManufacturingOrder", resource_id=1001,
+                                   result_id=rid) for t in templates for rid in result_ids]
     for uri in uris:
         try:
             seen.append((f"resource {uri}", json.dumps((await client.read_resource(uri)).model_dump(

@@ -25,6 +25,7 @@ from katana_sn_mcp import __version__
 from katana_sn_mcp.katana.errors import (
     Answer,
     DeadlineExceeded,
+    GateClosed,
     KatanaError,
     RateLimitedError,
     ServerError,
@@ -242,7 +243,7 @@ class KatanaClient:
                     response, payload = await self._attempt(method, path, **kw)
                     return response, payload, sends
         except KatanaError as exc:
-            not_sent = isinstance(exc, DeadlineExceeded) or exc.kind == "shared_state"
+            not_sent = isinstance(exc, DeadlineExceeded | GateClosed) or exc.kind == "shared_state"
             exc.sends = max(0, sends - 1) if not_sent else sends
             raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -267,6 +268,9 @@ class KatanaClient:
     async def _acquire_before_deadline(self) -> None:
         """Wait for the rate budget, but never past the call's deadline: a request that
         cannot start in time is not sent at all, and the caller says so."""
+        gate = self.pacer.gate_wait()
+        if gate > self.retry.max_retry_after:  # closed by an earlier 429: fail now, not later
+            raise GateClosed(gate)
         end = deadline.get()
         if end is None:
             await self.pacer.acquire()

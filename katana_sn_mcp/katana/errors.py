@@ -96,6 +96,17 @@ class DeadlineExceeded(KatanaError):
     kind = "deadline"
 
 
+class GateClosed(KatanaError):
+    """Katana asked (in a 429's Retry-After, or `X-Ratelimit-Remaining: 0`) to hold every
+    request for longer than this call may wait, so this request was not sent."""
+
+    kind = "gate"
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"Katana asked to hold all requests for about {round(wait_s)} more seconds")
+        self.wait_s = wait_s
+
+
 class UnstableRead(KatanaError):
     """A multi-page listing changed while it was read (rows shifted between pages), twice
     in a row; absence cannot be proven from it."""
@@ -117,7 +128,7 @@ class Answer:
     @classmethod
     def of_error(cls, exc: KatanaError) -> Answer:
         reason = exc.reason if isinstance(exc, TransportError) else None
-        if isinstance(exc, DeadlineExceeded | UnstableRead) or exc.kind == "shared_state":
+        if isinstance(exc, DeadlineExceeded | UnstableRead | GateClosed) or exc.kind == "shared_state":
             reason = exc.kind
         return cls(status=exc.status, sends=exc.sends, no_answer=reason, name=exc.body.name,
                    message=exc.body.message or None)
@@ -135,6 +146,8 @@ class Answer:
         if self.status is not None:
             words = ": ".join(w for w in (self.name, self.message) if w)
             return f"Katana answered {self.status}{' ' + words if words else ''}{times}"
+        if self.no_answer == "gate":
+            return f"Not sent: {self.message}"
         if self.no_answer == "shared_state":
             return "Not sent: the shared rate budget (Redis) could not be reached"
         if self.no_answer == "deadline":

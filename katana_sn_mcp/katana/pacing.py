@@ -113,6 +113,10 @@ class Pacer:
             await self._sleep(step)
             waited += step
 
+    def gate_wait(self) -> float:
+        """Seconds until this process's gate opens (0 when open), without waiting."""
+        return max(0.0, self._gate_until - self._clock())
+
     def observe(self, headers: object) -> None:
         """Close the gate until Reset when Katana says the budget is spent."""
         get = getattr(headers, "get", None)

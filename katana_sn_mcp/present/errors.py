@@ -7,6 +7,7 @@ from katana_sn_mcp.katana.errors import (
     AuthError,
     BusinessRuleError,
     DeadlineExceeded,
+    GateClosed,
     KatanaError,
     NotFoundError,
     RateLimitedError,
@@ -48,10 +49,29 @@ def _business_rule(err: BusinessRuleError, target: str) -> str:
     return f"Katana refused the call for a business reason. {UNCHANGED}"
 
 
+def _not_sent(err: KatanaError) -> str | None:
+    """Requests that never left this process (or never reached Katana)."""
+    if isinstance(err, GateClosed):
+        return (f"Katana's rate limit for this key is used up: Katana asked to hold every "
+                f"request for about {round(err.wait_s)} more seconds, longer than this call may "
+                f"wait, so this request was not sent. {UNCHANGED} Try again after that.")
+    if err.kind == "shared_state":
+        return f"{err.message} {UNCHANGED}"
+    if isinstance(err, DeadlineExceeded):
+        return ("The call's deadline passed while waiting for Katana's rate budget, so the "
+                f"request was not sent. {UNCHANGED} Try again in a minute.")
+    if isinstance(err, TransportError) and err.reason == "never_connected":
+        return f"The request never reached Katana. {UNCHANGED}"
+    return None
+
+
 def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60) -> str:
     """`target` is e.g. "ManufacturingOrder 1001"; `rate_limit` the configured budget."""
     target = target or "the resource"
-    if isinstance(err, NotFoundError):
+    text = _not_sent(err)
+    if text is not None:
+        pass
+    elif isinstance(err, NotFoundError):
         text = (f"Katana says {target} does not exist (or this API key cannot see it). "
                 f"{UNCHANGED} Check the id and the resource_type: a sales order row id is not "
                 "a sales order id, and a manufacturing order id is not its order number.")
@@ -69,17 +89,10 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
                 f"{rate_limit} requests per minute), and Katana asked to wait {wait}, longer "
                 f"than this call may wait. Katana refused the request, so nothing was changed. Wait {wait} "
                 "and try again.")
-    elif isinstance(err, DeadlineExceeded):
-        text = ("The call's deadline passed while waiting for Katana's rate budget, so the "
-                f"request was not sent. {UNCHANGED} Try again in a minute.")
-    elif err.kind == "shared_state":
-        text = f"{err.message} {UNCHANGED}"
     elif isinstance(err, UnstableRead):
         text = ("The listing kept changing while its pages were read (someone is changing "
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "
                 "nothing. Try again in a moment.")
-    elif isinstance(err, TransportError) and err.reason == "never_connected":
-        text = f"The request never reached Katana. {UNCHANGED}"
     elif isinstance(err, TransportError | ServerError):
         text = "This read changed nothing. Try again in a moment."
     elif err.status is not None and 400 <= err.status < 500:
