@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.result_sizes import result_sizes
 from bench.scenarios import burst, call_overhead, economy, scale
 from bench.stdio_probe import probe
 
@@ -55,6 +56,7 @@ def main() -> None:
         "http_economy": economy([10] if q else [10, 1000, 10000]),
         "burst": burst(20 if q else 120, window_s=0.5 if q else 2.0),
         "scale": scale(200 if q else 5000),
+        "result_bytes": result_sizes([3, 100] if q else [3, 100, 1000, 10_000]),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))

@@ -72,12 +72,24 @@ class Harness:
         return len(self.sandbox.requests)
 
 
+def no_wait_pacer() -> Pacer:
+    """Katana's 60-a-minute budget, but a Retry-After gate (a 1-second fault) is not slept
+    on the wall clock: the sleep is recorded instead."""
+    async def record(seconds: float) -> None:
+        SLEPT.append(seconds)
+
+    return Pacer(60, 60.0, sleep=record)
+
+
+SLEPT: list[float] = []
+
+
 def make_harness(tmp_path: Path, era: str = "auto", mode: str = "seeds",
                  retry: RetryPolicy = FAST_RETRY, pacer: Pacer | None = None,
                  **config: Any) -> Harness:
     sandbox = Sandbox(SandboxConfig(mode=mode, **config))  # type: ignore[arg-type]
     journal_path = tmp_path / "journal.jsonl"
-    factory = sandbox_factory(sandbox, Settings(), retry=retry, pacer=pacer)
+    factory = sandbox_factory(sandbox, Settings(), retry=retry, pacer=pacer or no_wait_pacer())
     server = build_server(factory, Journal(journal_path))
     return Harness(sandbox=sandbox, server=server, journal_path=journal_path, era=era)
 

@@ -66,16 +66,17 @@ async def test_every_write_is_journalled_as_json_without_the_key(tmp_path, era) 
     raw = h.journal_path.read_text()
     assert "sk-journal-secret-42" not in raw
     lines = [json.loads(line) for line in raw.splitlines()]
-    assert [(e["tool"], e["outcome"]) for e in lines] == [
+    outcomes = [e for e in lines if e["phase"] == "outcome"]
+    assert [(e["tool"], e["outcome"]) for e in outcomes] == [
         ("create_serial_numbers", "applied"), ("delete_serial_numbers", "applied"),
         ("create_serial_numbers", "not_applied")]
-    assert lines[0]["katana_status"] == 200 and lines[1]["katana_status"] == 204
-    assert lines[1]["verified"] is True and lines[1]["removed"] == [jid]
-    assert lines[2]["katana_status"] == 422
+    assert [e["katana_answer"].split(":")[0] for e in outcomes] == [
+        "Katana answered 200", "Katana answered 204", "Katana answered 422 UnprocessableEntityError"]
+    assert outcomes[1]["items"] == [{"id": jid, "state": "removed", "serial_number": "J-1"}]
     async with h.client() as client:
         res = await client.read_resource("katana://journal/recent")
     entries = json.loads(res.contents[0].text)["entries"]
-    assert [e["request"] for e in entries] == [e["request"] for e in lines]
+    assert entries == lines
 
 
 async def test_a_torn_last_line_does_not_hide_earlier_entries(tmp_path) -> None:
@@ -86,7 +87,7 @@ async def test_a_torn_last_line_does_not_hide_earlier_entries(tmp_path) -> None:
         fh.write('{"time": "2026-11-24T10:00:00", "tool": "crea')  # a crash mid-write
     async with h.client() as client:
         res = await client.read_resource("katana://journal/recent")
-    assert len(json.loads(res.contents[0].text)["entries"]) == 1
+    assert len(json.loads(res.contents[0].text)["entries"]) == 2  # the write's intent + outcome
 
 
 async def test_long_listings_report_progress_when_asked(tmp_path, era) -> None:
@@ -98,8 +99,9 @@ async def test_long_listings_report_progress_when_asked(tmp_path, era) -> None:
         seen.append((progress, message))
 
     async with h.client() as client:
-        r = await client.call_tool("list_serial_numbers", {"resource_id": 1003},
-                                   progress_callback=on_progress)
-    assert r.structured_content["count"] == 600
+        r = await client.call_tool("verify_serial_numbers", {
+            "resource_type": "ManufacturingOrder", "resource_id": 1003,
+            "expect_attached": ["P-1"]}, progress_callback=on_progress)
+    assert r.structured_content["on_resource"] == 600
     assert [p for p, _ in seen] == [1, 2, 3]
     assert "600 rows read" in (seen[-1][1] or "")
