@@ -73,7 +73,7 @@ async def test_unknown_strings_in_current_mode_refuse_the_whole_call(tmp_path) -
     r = await h.call("create_serial_numbers", {**SO_ROW,
                                                 "serial_numbers": ["GHOST-1", "SN-1001-003"]})
     assert whole(r) == snapshot({'is_error': True, 'structured': None, 'text': """\
-Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
+Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. Nothing was changed. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
 (Katana answered 422 UnprocessableEntityError: serial numbers not found)\
 """})
     assert h.sandbox.find("SN-1001-003").resource_id == 1001

@@ -63,7 +63,7 @@ Katana says SalesOrderRow 7 does not exist (or this API key cannot see it). Noth
 Katana rejected the request as invalid, so nothing was changed: resource_type: must be equal to one of the allowed values (allowed values: A, B).
 (Katana answered 422 invalid)\
 """, 'unknown_strings': """\
-Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. None moved to SalesOrderRow 7. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
+Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. Nothing was changed. None moved to SalesOrderRow 7. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
 (Katana answered 422 serial numbers not found)\
 """, 'linked_row': """\
 SalesOrderRow 7 is linked to a make-to-order manufacturing order, so Katana accepts serial numbers only on that manufacturing order. Nothing was changed. Add them to the linked manufacturing order instead.

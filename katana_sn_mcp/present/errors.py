@@ -39,8 +39,8 @@ def _business_rule(err: BusinessRuleError, target: str) -> str:
     low = err.message.lower()
     if "serial numbers not found" in low or "unknownserialnumber" in low.replace(" ", ""):
         return ("Katana refused the whole call because at least one string exists nowhere in "
-                f"this account; a transfer only moves strings already minted. None moved to "
-                f"{target}. Mint the unknown strings first on {MINT_HINT} (or fix their "
+                f"this account; a transfer only moves strings already minted. {UNCHANGED} None "
+                f"moved to {target}. Mint the unknown strings first on {MINT_HINT} (or fix their "
                 "spelling); list_serial_numbers shows which strings exist.")
     if "is linked" in low and "updated on mo" in low:
         return (f"{target} is linked to a make-to-order manufacturing order, so Katana accepts "
