@@ -78,5 +78,6 @@ async def test_guide_and_template_resources(tmp_path, era) -> None:
             await client.read_resource("katana://serial-numbers/Nope/1")
         templates = (await client.list_resource_templates()).resource_templates
     assert "MISSING" in guide and "204" in guide and "Mint or transfer" in guide
-    assert data["count"] == 5 and data["complete"] is True
-    assert templates[0].uri_template == "katana://serial-numbers/{resource_type}/{resource_id}"
+    assert data["count"] == 5 and len(data["rows"]) == 5 and data["columns"] == ["id", "serial_number"]
+    assert sorted(t.uri_template for t in templates) == [
+        "katana://results/{result_id}", "katana://serial-numbers/{resource_type}/{resource_id}"]

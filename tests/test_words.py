@@ -78,7 +78,7 @@ Katana rejected the API key, so nothing was changed. Set a valid key in the KATA
 Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute), and Katana asked to wait about 90 seconds, longer than this call may wait. Katana refused the request, so nothing was changed. Wait about 90 seconds and try again.
 (Katana answered 429 Too Many Requests)\
 """, 'server_read': """\
-This read changed nothing. Try again in a moment.
+This read failed; a read changes nothing. Try again in a moment.
 (Katana answered 500 Internal Server Error)\
 """, 'never_connected': """\
 The request never reached Katana. Nothing was changed.

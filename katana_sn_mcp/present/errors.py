@@ -94,7 +94,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "
                 "nothing. Try again in a moment.")
     elif isinstance(err, TransportError | ServerError):
-        text = "This read changed nothing. Try again in a moment."
+        text = "This read failed; a read changes nothing. Try again in a moment."
     elif err.status is not None and 400 <= err.status < 500:
         text = f"Katana refused the request. {UNCHANGED}"
     else:
