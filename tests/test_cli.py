@@ -302,3 +302,21 @@ def test_ctrl_c_stops_the_stdio_server_started_at_a_terminal() -> None:
         os.close(follower)
     assert code == 130
     assert "Traceback" not in err
+
+
+def test_a_port_already_in_use_is_one_line_and_exit_2() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "katana_sn_mcp", "serve", "--sandbox",
+                               "--no-journal", "--http", "--port", str(port)],
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"katana-sn-mcp: cannot listen on 127.0.0.1:{port}: Address already in use; pick "
+        "another --port")
+    assert "serving MCP" not in proc.stderr and "Traceback" not in proc.stderr
