@@ -89,3 +89,30 @@ async def test_a_failed_pre_check_is_explained_and_nothing_is_deleted(tmp_path, 
     assert "This read failed" in text(r) and "Katana answered 503" in text(r)
     assert h.sandbox.find("SN-1001-001") is not None
     assert not any(q.method == "DELETE" for q in h.sandbox.requests)
+
+
+async def test_a_long_retry_after_closes_the_gate_for_every_later_call(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.inject(Fault(kind="status", status=429, retry_after=600, method="GET"))
+    first = await h.call("list_serial_numbers", LIST)
+    assert first.is_error and "about 600 seconds" in text(first)
+    sent = len(h.sandbox.requests)
+    later = await h.call("verify_serial_numbers", {**LIST, "expect_absent_ids": [1]})
+    assert later.is_error and "was not sent" in text(later) and "Not sent:" in text(later)
+    assert len(h.sandbox.requests) == sent  # nothing reached Katana while it asked to wait
+
+
+async def test_a_call_past_its_deadline_sends_nothing_more_and_says_so(tmp_path, era) -> None:
+    from katana_sn_mcp.journal import Journal
+    from katana_sn_mcp.katana.pacing import Pacer
+    from katana_sn_mcp.runtime import sandbox_factory
+    from katana_sn_mcp.server import build_server
+    from katana_sn_mcp.settings import Settings
+
+    h = make_harness(tmp_path, era=era)
+    factory = sandbox_factory(h.sandbox, Settings(), pacer=Pacer(1, 60.0))  # one request a minute
+    h.server = build_server(factory, Journal(h.journal_path), deadline_s=0.2)
+    assert not (await h.call("list_serial_numbers", LIST)).is_error
+    r = await h.call("list_serial_numbers", LIST)
+    assert r.is_error and "deadline passed" in text(r) and "was not sent" in text(r)
+    assert len(h.sandbox.requests) == 1

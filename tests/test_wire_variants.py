@@ -127,7 +127,7 @@ async def test_every_error_variant_becomes_its_typed_exception(status, body, kin
     assert err.status == status
     if isinstance(err, RateLimitedError):
         assert err.retry_after == 15
-    assert whole_call(err, "SalesOrderRow 3")  # always explained
+    assert whole_call(err, "SalesOrderRow 3").endswith(f"\n({err.katana_says()})")
 
 
 async def test_ajv_v6_and_v8_details_name_the_same_field() -> None:
