@@ -92,7 +92,7 @@ def test_the_readme_command_line_block_matches_the_parser() -> None:
     for line in block.splitlines():
         if line.startswith(PROG):
             words = line.split()
-            command = words[1] if len(words) > 1 and words[1] in ("demo", "doctor") else "serve"
+            command = words[1] if len(words) > 1 and words[1] in ("demo", "doctor", "journal") else "serve"
         if "--version" in line or "--help" in line:
             continue
         usage.setdefault(command, set()).update(re.findall(r"--[a-z][a-z-]+", line))
@@ -107,7 +107,7 @@ def test_the_readme_command_line_block_matches_the_parser() -> None:
 @pytest.mark.parametrize(("argv", "named"), [
     (["doctor", "--http", "--host", "0.0.0.0"], "--http, --host are options of `serve`"),
     (["demo", "--http"], "--http is an option of `serve`"),
-    (["demo", "--sandbox-state", "state.json"], "--sandbox-state is an option of `doctor / serve`"),
+    (["demo", "--sandbox-state", "state.json"], "--sandbox-state is an option of `doctor / journal / serve`"),
     (["doctor", "--no-journal"], "--no-journal is an option of `serve`"),
 ])
 def test_an_option_of_another_command_is_refused(argv: list[str], named: str) -> None:
