@@ -134,3 +134,28 @@ async def test_a_post_slower_than_the_timeout_is_never_called_safe_to_resend(tmp
     assert "do not send them again" in out["unknown"][0]["why"]
     assert "safe" not in text(r) and not r.is_error
     assert "F-1" in on(h, "ManufacturingOrder", 1003)  # it did land, a moment later
+
+
+async def test_strings_already_there_before_an_ambiguous_mint_are_not_claimed(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.mint("ManufacturingOrder", 1003, ["OLD-1"])
+    h.sandbox.inject(Fault(kind="non_json_after", status=500, method="POST"))  # applied, then 500
+    r = await h.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                               "resource_id": 1003,
+                                               "serial_numbers": ["OLD-1", "NEW-1"]})
+    out = r.structured_content
+    assert "applied" not in out and out["present"]["count"] == 2
+    assert "minted" not in out["summary"].split("NOT")[0]
+    assert "cannot be told" in out["summary"] and out["outcome"] == "unknown"
+
+
+async def test_an_unanswered_post_whose_re_read_fails_claims_nothing(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    h.sandbox.inject(Fault(kind="timeout_before", method="POST"))
+    h.sandbox.inject(Fault(kind="status", status=503, method="GET", count=4))
+    r = await h.call("create_serial_numbers", CALLS["mint"][2])
+    out = r.structured_content
+    assert out["unknown"][0]["reason"] == "REREAD_FAILED" and out["verified"] is False
+    why = out["unknown"][0]["why"]
+    assert why.startswith("Katana gave no answer: no answer came within the timeout; re-reading")
+    assert "reported" not in out["summary"] and "Katana answered 503" in why

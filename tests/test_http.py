@@ -39,6 +39,12 @@ class Running:
     clients_made: list[int]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def serve(app_host: str) -> Iterator[Running]:
     """The real app built for `app_host` (what `--host` says), listening on loopback."""
     with socket.socket() as s:
@@ -198,14 +204,22 @@ def test_run_http_announces_on_stderr_and_leaves_logging_to_us(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen: dict[str, object] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+
+    def fake_run(self: uvicorn.Server, sockets: list | None = None) -> None:
+        seen.update(config=self.config, sockets=sockets)
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     server = build_server(sandbox_factory(Sandbox(), Settings()), Journal(None))
-    run_http(server, "0.0.0.0", 8765, TOKEN)
+    port = free_port()
+    run_http(server, "0.0.0.0", port, TOKEN)
     out, err = capsys.readouterr()
-    assert out == "" and "serving MCP on http://" in err and ":8765/mcp" in err
+    assert out == "" and "serving MCP on http://" in err and f":{port}/mcp" in err
     assert TOKEN not in err
-    assert "log_config" in seen and seen["log_config"] is None  # uvicorn installs no handlers
-    assert seen["host"] == "0.0.0.0" and seen["port"] == 8765
+    config, sockets = seen["config"], seen["sockets"]
+    assert config.log_config is None  # type: ignore[attr-defined]  # uvicorn installs no handlers
+    assert [s.getsockname()[:2] for s in sockets] == [("0.0.0.0", port)]  # type: ignore[union-attr]
+    for s in sockets:  # type: ignore[union-attr]
+        s.close()
 
 
 def test_run_http_refuses_a_non_local_bind_without_a_token() -> None:
