@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from katana_sn_mcp.katana.client import KatanaClient, RetryPolicy
-from katana_sn_mcp.katana.errors import AuthError, NotFoundError, ValidationError
+from katana_sn_mcp.katana.errors import AuthError, InvalidRequest, NotFoundError
 from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +25,7 @@ def client_for(**config: object) -> tuple[Sandbox, KatanaClient]:
 @pytest.mark.parametrize("ajv", ["v8", "v6"])
 async def test_validation_errors_in_every_dialect_name_the_field(style: str, ajv: str) -> None:
     _, client = client_for(error_style=style, ajv=ajv)
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(InvalidRequest) as info:
         await client.create("Production", 1001, ["x"])  # seeds era: not in the enum
     detail = info.value.details[0]
     assert detail.field == "resource_type"

@@ -13,12 +13,12 @@ from katana_sn_mcp.katana.client import KatanaClient, RetryPolicy
 from katana_sn_mcp.katana.errors import (
     AuthError,
     BusinessRuleError,
+    InvalidRequest,
     KatanaError,
     NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
-    ValidationError,
 )
 from katana_sn_mcp.katana.pacing import Pacer
 from katana_sn_mcp.present.errors import whole_call
@@ -94,13 +94,13 @@ ERRORS = [
     (404, {"error": {"statusCode": 404, "name": "NotFoundError",
                      "message": "manufacturing order 99999999 not found"}}, NotFoundError),
     (404, {"statusCode": 404, "name": "NotFoundError", "message": "Not found"}, NotFoundError),
-    (422, V8, ValidationError),
-    (422, V6, ValidationError),
+    (422, V8, InvalidRequest),
+    (422, V6, InvalidRequest),
     (400, {"error": {"statusCode": 400, "name": "BadRequestError", "code": "INVALID_PARAMETER_VALUE",
                      "message": "Invalid data \"Foo\" for parameter \"resource_type\".",
                      "details": [{"path": "", "code": "enum",
                                   "message": "must be equal to one of the allowed values",
-                                  "info": {"allowedValues": ["ManufacturingOrder"]}}]}}, ValidationError),
+                                  "info": {"allowedValues": ["ManufacturingOrder"]}}]}}, InvalidRequest),
     (422, {"error": {"statusCode": 422, "name": "UnprocessableEntityError",
                      "message": "serial numbers not found"}}, BusinessRuleError),
     (422, {"error": {"statusCode": 422, "name": "UnprocessableEntityError",
@@ -132,7 +132,7 @@ async def test_every_error_variant_becomes_its_typed_exception(status, body, kin
 
 async def test_ajv_v6_and_v8_details_name_the_same_field() -> None:
     for body in (V8, V6):
-        with pytest.raises(ValidationError) as info:
+        with pytest.raises(InvalidRequest) as info:
             await recorded(422, body).delete("ManufacturingOrder", 1, [1])
         assert info.value.details[0].path == "/ids/0"
         assert info.value.details[0].field == "ids[0]"
@@ -141,7 +141,7 @@ async def test_ajv_v6_and_v8_details_name_the_same_field() -> None:
 
 
 async def test_enum_explanation_lists_allowed_values() -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(InvalidRequest) as info:
         await recorded(422, V8).create("Foo", 1, ["x"])
     text = whole_call(info.value)
     assert ("resource_type: must be equal to one of the allowed values "

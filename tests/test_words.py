@@ -10,13 +10,13 @@ from katana_sn_mcp.katana.errors import (
     AuthError,
     BusinessRuleError,
     DeadlineExceeded,
+    InvalidRequest,
     KatanaError,
     NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
     UnstableRead,
-    ValidationError,
 )
 from katana_sn_mcp.katana.models import ErrorBody
 from katana_sn_mcp.present.errors import whole_call
@@ -36,7 +36,7 @@ ERRORS = {
     "not_found_422": NotFoundError("No entity found", status=422,
                                    body=body("No entity found", name="UnprocessableEntityError")),
     "not_found_404": NotFoundError("SalesOrderRow 7 not found", status=404),
-    "validation": ValidationError("invalid", status=422, body=ErrorBody.parse({"error": {
+    "validation": InvalidRequest("invalid", status=422, body=ErrorBody.parse({"error": {
         "message": "invalid", "details": [{"path": "/resource_type", "code": "enum",
                                            "message": "must be equal to one of the allowed values",
                                            "info": {"allowedValues": ["A", "B"]}}]}})),

@@ -50,7 +50,7 @@ class NotFoundError(KatanaError):
     kind = "not_found"
 
 
-class ValidationError(KatanaError):
+class InvalidRequest(KatanaError):
     """422 with Ajv details (request body) or 400 (query parameter)."""
 
     kind = "validation"
@@ -193,11 +193,11 @@ def error_from_response(response: httpx.Response) -> KatanaError:
             message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kw
         )
     if status in (400, 422) and (body.details or body.code == "VALIDATION_FAILED"):
-        return ValidationError(message, **kw)
+        return InvalidRequest(message, **kw)
     if status == 422:
         return BusinessRuleError(message, **kw)
     if status == 400:
-        return ValidationError(message, **kw)
+        return InvalidRequest(message, **kw)
     if status >= 500:
         return ServerError(message, **kw)
     return KatanaError(message, **kw)

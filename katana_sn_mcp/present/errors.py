@@ -8,20 +8,20 @@ from katana_sn_mcp.katana.errors import (
     BusinessRuleError,
     DeadlineExceeded,
     GateClosed,
+    InvalidRequest,
     KatanaError,
     NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
     UnstableRead,
-    ValidationError,
 )
 from katana_sn_mcp.present.words import MINT_HINT
 
 UNCHANGED = "Nothing was changed."
 
 
-def _validation(err: ValidationError) -> str:
+def _validation(err: InvalidRequest) -> str:
     lines = []
     for d in err.details:
         line = f"{d.field}: {d.message}".rstrip(": ")
@@ -75,7 +75,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = (f"Katana says {target} does not exist (or this API key cannot see it). "
                 f"{UNCHANGED} Check the id and the resource_type: a sales order row id is not "
                 "a sales order id, and a manufacturing order id is not its order number.")
-    elif isinstance(err, ValidationError):
+    elif isinstance(err, InvalidRequest):
         text = _validation(err)
     elif isinstance(err, BusinessRuleError):
         text = _business_rule(err, target)

@@ -15,7 +15,7 @@ import anyio
 import httpx
 
 from katana_sn_mcp.sandbox import rules
-from katana_sn_mcp.sandbox.config import Fault, LoggedRequest, SandboxConfig, SerialRecord
+from katana_sn_mcp.sandbox.config import Fault, LoggedRequest, SandboxConfig, StoredSerial
 from katana_sn_mcp.sandbox.seed import seed
 from katana_sn_mcp.sandbox.store import Store
 from katana_sn_mcp.sandbox.wire import encode, error_body
@@ -55,10 +55,10 @@ class Sandbox:
         self._save()
         return ids
 
-    def serials_on(self, resource_type: str, resource_id: int) -> list[SerialRecord]:
+    def serials_on(self, resource_type: str, resource_id: int) -> list[StoredSerial]:
         return self.store.on(resource_type, resource_id)
 
-    def find(self, serial_number: str) -> SerialRecord | None:
+    def find(self, serial_number: str) -> StoredSerial | None:
         return self.store.find(serial_number)
 
     def inject(self, fault: Fault) -> None:

@@ -38,7 +38,7 @@ class SandboxConfig:
 
 
 @dataclass
-class SerialRecord:
+class StoredSerial:
     id: int
     serial_number: str
     resource_type: str

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from katana_sn_mcp.sandbox.config import SerialRecord
+from katana_sn_mcp.sandbox.config import StoredSerial
 
 
 class StateFileError(ValueError):
@@ -31,15 +31,15 @@ class Store:
     def __init__(self) -> None:
         self.resources: set[tuple[str, int]] = set()
         self.linked_rows: dict[int, int] = {}  # SalesOrderRow id -> make-to-order MO id
-        self.records: dict[int, SerialRecord] = {}  # id order
+        self.records: dict[int, StoredSerial] = {}  # id order
         self.by_serial: dict[str, int] = {}
         self.by_resource: dict[tuple[str, int], dict[int, None]] = {}
         self.history: dict[int, list[dict[str, Any]]] = {}
         self.next_id = 886001
 
     # -- changes --------------------------------------------------------------------
-    def add(self, serial: str, rtype: str, rid: int, qty: int) -> SerialRecord:
-        rec = SerialRecord(self.next_id, serial, rtype, rid, str(uuid.uuid4()), now_iso(), qty)
+    def add(self, serial: str, rtype: str, rid: int, qty: int) -> StoredSerial:
+        rec = StoredSerial(self.next_id, serial, rtype, rid, str(uuid.uuid4()), now_iso(), qty)
         self.next_id += 1
         self.records[rec.id] = rec
         self.by_serial[serial] = rec.id
@@ -47,7 +47,7 @@ class Store:
         self._log(rec)
         return rec
 
-    def move(self, rec: SerialRecord, rtype: str, rid: int, qty: int) -> None:
+    def move(self, rec: StoredSerial, rtype: str, rid: int, qty: int) -> None:
         self.by_resource.get((rec.resource_type, rec.resource_id), {}).pop(rec.id, None)
         rec.resource_type, rec.resource_id, rec.quantity_change = rtype, rid, qty
         rec.transaction_id, rec.transaction_date = str(uuid.uuid4()), now_iso()
@@ -62,17 +62,17 @@ class Store:
                 rec = self.records.pop(i)
                 del self.by_serial[rec.serial_number]
 
-    def _log(self, rec: SerialRecord) -> None:
+    def _log(self, rec: StoredSerial) -> None:
         self.history.setdefault(rec.id, []).append({
             "id": rec.transaction_id, "resource_id": rec.resource_id,
             "resource_type": rec.resource_type, "transaction_date": rec.transaction_date,
             "quantity_change": rec.quantity_change})
 
     # -- reads ----------------------------------------------------------------------
-    def on(self, rtype: str, rid: int) -> list[SerialRecord]:
+    def on(self, rtype: str, rid: int) -> list[StoredSerial]:
         return [self.records[i] for i in sorted(self.by_resource.get((rtype, rid), {}))]
 
-    def find(self, serial: str) -> SerialRecord | None:
+    def find(self, serial: str) -> StoredSerial | None:
         i = self.by_serial.get(serial)
         return self.records.get(i) if i is not None else None
 
@@ -157,7 +157,7 @@ class Store:
         store.resources = {(str(t), int(i)) for t, i in raw["resources"]}
         store.linked_rows = {int(k): int(v) for k, v in raw["linked_rows"].items()}
         for r in raw["records"]:
-            rec = SerialRecord(**r)
+            rec = StoredSerial(**r)
             if not (isinstance(rec.id, int) and isinstance(rec.serial_number, str)
                     and isinstance(rec.resource_type, str) and isinstance(rec.resource_id, int)):
                 raise ValueError(f"malformed serial record {r!r}")
