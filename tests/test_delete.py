@@ -10,6 +10,7 @@ import pytest
 from inline_snapshot import snapshot
 from mcp.types import ElicitResult
 
+from katana_sn_mcp.sandbox import Fault
 from tests.conftest import Harness, make_harness, whole
 
 pytestmark = pytest.mark.anyio
@@ -58,6 +59,7 @@ async def test_ids_not_on_the_resource_send_no_delete_and_are_an_error(harness: 
 async def test_two_sessions_deleting_one_id_cannot_both_claim_it(tmp_path, era) -> None:
     h = make_harness(tmp_path, era=era)
     target = ids_on(h, *MO.values())["SN-1001-003"]
+    h.sandbox.inject(Fault(kind="delay", method="DELETE", delay=0.05, count=2))  # slow deletes
     results: list[Any] = []
 
     async def delete() -> None:

@@ -13,7 +13,7 @@ from mcp import Client
 
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.runtime import make_shared_state, sandbox_factory
-from katana_sn_mcp.sandbox import Sandbox
+from katana_sn_mcp.sandbox import Fault, Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
 from tests.conftest import no_wait_pacer
@@ -38,6 +38,7 @@ async def test_two_replicas_deleting_one_id_never_both_claim_it(
     a, _ = replica(sandbox, redis_server.url, tmp_path, "a")
     b, _ = replica(sandbox, redis_server.url, tmp_path, "b")
     target = sandbox.find("SN-1001-001").id
+    sandbox.inject(Fault(kind="delay", method="DELETE", delay=0.05, count=2))  # slow deletes
     results: list[Any] = []
 
     async def delete(server: Any) -> None:
