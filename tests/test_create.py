@@ -148,3 +148,12 @@ async def test_bad_ranges_are_refused_and_nothing_is_sent(tmp_path, ranges, says
     r = await h.call("create_serial_numbers", {**MO, "serial_ranges": ranges})
     assert r.is_error and says in text(r) and "Nothing was sent" in text(r)
     assert h.sandbox.requests == []
+
+
+async def test_look_alike_letters_from_another_script_are_flagged(tmp_path) -> None:
+    h = make_harness(tmp_path)
+    r = await h.call("create_serial_numbers", {**MO, "serial_numbers": ["SN-\u0410BC-1", "SN-ABC-2"]})
+    steps = r.structured_content["next_steps"]
+    assert steps == ["1 string mixes Latin letters with look-alike letters from another script "
+                     "(e.g. Cyrillic 'А'), so they differ from what a person would type: SN-\u0410BC-1. "
+                     "Check them before relying on them."]

@@ -84,3 +84,12 @@ def first_names(items: Sequence[str], byte_cap: int = NAME_BYTES) -> list[str]:
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n:,} {many or word + 's'}"
+
+
+def mixed_scripts(serial: str) -> bool:
+    """True when Latin letters share the string with letters of another script (a Cyrillic
+    'А' among Latin ones looks identical and makes a different serial in Katana)."""
+    import unicodedata
+
+    scripts = {unicodedata.name(c, "?").split(" ")[0] for c in serial if c.isalpha()}
+    return "LATIN" in scripts and len(scripts) > 1

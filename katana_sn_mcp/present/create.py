@@ -18,7 +18,7 @@ from katana_sn_mcp.present.common import (
     runs_line,
     tail,
 )
-from katana_sn_mcp.present.compress import plural
+from katana_sn_mcp.present.compress import first_names, mixed_scripts, plural
 from katana_sn_mcp.results import CreateResult, Outcome, Reason
 
 
@@ -118,6 +118,9 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
     unread_landing = facts.after is None and any(
         not facts.reported[s].landing_known for s in by.applied)
     steps = [words.landing_unread()] if unread_landing else []
+    lookalikes = [s for s in facts.requested if mixed_scripts(s)]
+    if lookalikes:
+        steps.append(words.lookalikes(len(lookalikes), first_names(lookalikes, 300)))
     if by.present:
         steps.append(words.present_note(facts.answer.sentence(), target, now_utc()))
     n_open = sum(len(v) for v in by.open_.values()) + len(by.present)

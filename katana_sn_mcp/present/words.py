@@ -69,3 +69,10 @@ def landing_unread() -> str:
 DELETE_NOTE = ("Katana answers 204 to every well-formed delete, whatever the ids, so its answer "
                "confirms nothing; what is reported here comes from reading the resource just "
                "before and after the delete.")
+
+
+def lookalikes(count: int, first: list[str]) -> str:
+    verb = "string mixes" if count == 1 else "strings mix"
+    return (f"{count:,} {verb} Latin letters with look-alike letters from another "
+            f"script (e.g. Cyrillic 'А'), so they differ from what a person would type: "
+            f"{', '.join(first)}. Check them before relying on them.")
