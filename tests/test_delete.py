@@ -105,3 +105,16 @@ async def test_a_delete_refused_with_500_that_changed_nothing_is_an_error(tmp_pa
     assert r.is_error and out["outcome"] == "not_applied"
     assert out["still_attached"] == {"count": 1, "ids": [str(target)]}
     assert out["katana"]["status"] == 500 and out["katana"]["says"].startswith("Katana answered 500")
+
+
+async def test_a_declined_delete(tmp_path, era) -> None:
+    h = make_harness(tmp_path, era=era)
+    target = ids_on(h, *MO.values())["SN-1001-002"]
+
+    async def decline(ctx: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    h.elicitation = decline
+    r = await h.call("delete_serial_numbers", {**MO, "ids": [target]})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'The person declined the deletion, so no delete was sent; ManufacturingOrder 1001 was only read.', 'outcome': 'declined', 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'requested': 1, 'delete_sent': False, 'verified': False}, 'text': 'The person declined the deletion, so no delete was sent; ManufacturingOrder 1001 was only read.'})
+    assert not any(q.method == "DELETE" for q in h.sandbox.requests)
