@@ -66,7 +66,7 @@ def call_overhead(n: int) -> dict[str, Any]:
                "PATH": os.environ.get("PATH", "")}
         params = StdioServerParameters(command=sys.executable,
                                        args=["-m", "katana_sn_mcp", "--no-journal"], env=env)
-        args = {"resource_type": "ManufacturingOrder", "resource_id": 1001, "page": 1}
+        args = {"resource_type": "ManufacturingOrder", "resource_id": 1001, "limit": 250}
         query = {"resource_type": "ManufacturingOrder", "resource_id": 1001, "limit": 250,
                  "page": 1}
 
@@ -166,7 +166,7 @@ def burst(calls: int, window_s: float) -> dict[str, Any]:
             async def one(i: int) -> None:
                 results.append(await client.call_tool("list_serial_numbers", {
                     "resource_type": "ManufacturingOrder", "resource_id": 1001 + i % 3,
-                    "page": 1}))
+                    "limit": 250}))
 
             async with anyio.create_task_group() as tg:
                 for i in range(calls):
