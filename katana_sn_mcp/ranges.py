@@ -17,12 +17,12 @@ class SerialRange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prefix: str = Field("", max_length=200, pattern=r"^(\S.*)?$",
-                        description="text before the number, e.g. 'SN-'")
-    first: int = Field(ge=0, description="first number, e.g. 1")
-    last: int = Field(ge=0, description="last number, included, e.g. 1000")
-    width: int = Field(0, ge=0, le=30, description="zero-pad numbers to this many digits (0: none)")
+                        description="e.g. 'SN-'")
+    first: int = Field(ge=0)
+    last: int = Field(ge=0, description="included")
+    width: int = Field(0, ge=0, le=30, description="zero-pad to this many digits")
     suffix: str = Field("", max_length=200, pattern=r"^(.*\S)?$",
-                        description="text after the number")
+                        description="after the number")
 
 
 class BadRange(ValueError):

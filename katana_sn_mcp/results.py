@@ -14,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 def _compact(schema: dict[str, Any]) -> None:
-    """Publish a lean schema: no per-property titles, and `type: [T, "null"]` instead of
+    """Publish a lean schema: no titles, and `type: [T, "null"]` instead of
     `anyOf`. Hosts that validate structured output spend most of a call's time descending
     `anyOf` branches; tools/list gets smaller too."""
+    schema.pop("title", None)
+    schema.pop("description", None)  # the class docstring: for maintainers, not hosts
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
         branches = prop.get("anyOf")
@@ -39,22 +41,21 @@ class Runs(Result):
 
     count: int
     runs: list[str]
-    more_runs: int = Field(0, description="runs not shown (see result_id for all)")
+    more_runs: int = 0
 
 
 class Reason(Result):
     """Items that did not land (or whose fate is open), for one reason."""
 
-    reason: str = Field(description="Katana's reason code (DUPLICATE, MISSING, ...) or ours "
-                        "(NOT_APPLIED, NOT_SEEN, REREAD_FAILED, ...)")
+    reason: str
     count: int
-    first: list[str] = Field(description="the first ones, by name")
+    first: list[str]
     why: str
 
 
 class KatanaAnswer(Result):
-    status: int | None = Field(description="HTTP status of Katana's answer; null: no answer")
-    sends: int = Field(description="how many times the request was sent")
+    status: int | None = Field(description="null: no answer")
+    sends: int
     says: str
 
 
@@ -64,13 +65,13 @@ class CreateResult(Result):
     operation: Literal["mint", "transfer"]
     resource_type: str
     resource_id: int
-    requested: int = Field(description="distinct strings asked for")
+    requested: int
     repeated: int = Field(0, description="strings given more than once, sent once")
     applied: Runs | None = None
     present: Runs | None = Field(None, description="on the target now; this call's part untold")
     not_applied: list[Reason] = Field(default_factory=list)
     unknown: list[Reason] = Field(default_factory=list)
-    verified: bool = Field(description="the target was re-read after the write")
+    verified: bool
     katana: KatanaAnswer
     next_steps: list[str] = Field(default_factory=list)
     result_id: str = Field(description="full per-string detail: katana://results/{result_id}")
@@ -78,7 +79,7 @@ class CreateResult(Result):
 
 class Ids(Result):
     count: int
-    ids: list[str] = Field(description="ids and id ranges (a…b), the first ones")
+    ids: list[str]
     more: int = 0
 
 
@@ -93,7 +94,7 @@ class DeleteResult(Result):
     still_attached: Ids | None = None
     unknown: Ids | None = None
     delete_sent: bool
-    verified: bool = Field(description="the resource was re-read after the delete")
+    verified: bool
     katana: KatanaAnswer | None = None
     note: str | None = None
     next_steps: list[str] = Field(default_factory=list)
@@ -110,8 +111,8 @@ class ListResult(Result):
     summary: str
     resource_type: str | None
     resource_id: int | None
-    count: int = Field(description="rows in this page")
-    total: int | None = Field(description="rows matching in Katana, when Katana says")
+    count: int
+    total: int | None = Field(description="rows matching, when Katana says")
     columns: list[str] = Field(default_factory=list)
     rows: list[list[Any]] = Field(default_factory=list)
     by_resource: list[ResourceCount] = Field(default_factory=list)
@@ -123,7 +124,7 @@ class VerifyResult(Result):
     all_confirmed: bool
     resource_type: str
     resource_id: int
-    on_resource: int = Field(description="serial numbers on the resource right now")
+    on_resource: int
     checked: int
     holding: int
     failed: list[Reason] = Field(default_factory=list)
