@@ -305,3 +305,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BaseExceptionGroup as group:  # Ctrl-C inside the SDK's task groups (Python 3.13)
+        if group.subgroup(KeyboardInterrupt) is None:
+            raise
+        sys.exit(130)
