@@ -36,7 +36,9 @@ async def test_pacer_follows_katanas_remaining_and_reset_headers() -> None:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
+        nonlocal now
         slept.append(seconds)
+        now += seconds
 
     pacer = Pacer(1000, 60, clock=lambda: now, sleep=sleep)
     pacer.observe({"x-ratelimit-remaining": "5", "x-ratelimit-reset": str(int((now + 9) * 1000))})
@@ -46,7 +48,7 @@ async def test_pacer_follows_katanas_remaining_and_reset_headers() -> None:
     await pacer.acquire()
     assert slept == [pytest.approx(9.0)]  # spent: wait until Reset (epoch milliseconds)
     fresh = Pacer(1000, 60, clock=lambda: now, sleep=sleep)
-    fresh.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1640995199"})
+    fresh.observe({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now - 60_000))})
     await fresh.acquire()
     assert len(slept) == 1  # a Reset in seconds reads as long past: ignored
     fresh.hold_for(600)
@@ -105,3 +107,20 @@ async def test_long_listings_report_progress_when_asked(tmp_path, era) -> None:
     assert r.structured_content["on_resource"] == 600
     assert [p for p, _ in seen] == [1, 2, 3]
     assert "600 rows read" in (seen[-1][1] or "")
+
+
+async def test_the_gate_is_read_again_after_sleeping() -> None:
+    now = 1_785_744_000.0
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        nonlocal now
+        slept.append(seconds)
+        now += seconds
+        if len(slept) == 1:  # meanwhile another call saw Katana ask for 5 s more
+            pacer.hold_for(5)
+
+    pacer = Pacer(1000, 60, clock=lambda: now, sleep=sleep)
+    pacer.hold_for(3)
+    await pacer.acquire()
+    assert slept == [3, 5]

@@ -88,10 +88,17 @@ class Pacer:
             await self._acquire_shared(self.shared)
         else:
             await self._limiter.try_acquire_async("katana")
-            wait = self._gate_until - self._clock()
-            if wait > 0:
-                await self._sleep(min(wait, self.max_gate_s))
+            await self._wait_for_local_gate()
         self.acquired += 1
+
+    async def _wait_for_local_gate(self) -> None:
+        """Sleep until the gate opens, re-reading it after each sleep: another call may have
+        seen a later Reset or Retry-After meanwhile. Never longer than max_gate_s in all."""
+        waited = 0.0
+        while waited < self.max_gate_s and (wait := self._gate_until - self._clock()) > 0:
+            step = min(wait, self.max_gate_s - waited)
+            await self._sleep(step)
+            waited += step
 
     async def _acquire_shared(self, shared: SharedBudget) -> None:
         """Gate first (read from the store, re-read after each sleep, since another replica
