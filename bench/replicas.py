@@ -163,6 +163,42 @@ def replicas(count: int, env: dict[str, str], workdir: Path,
         yield urls
 
 
+NGINX = """
+{user}worker_processes 1;
+pid {dir}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+  log_format upstream '$upstream_addr $status';
+  access_log {dir}/access.log upstream;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+{site}
+}}
+"""
+
+
+def nginx_site(port: int, upstreams: list[str]) -> str:
+    """The README's site snippet, with this test's ports."""
+    servers = "\n".join(f"    server {u.removeprefix('http://')};" for u in upstreams)
+    return f"""  upstream katana_sn_mcp {{
+{servers}
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://katana_sn_mcp;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host localhost:$server_port;
+      proxy_buffering off;
+      proxy_read_timeout 300s;
+    }}
+  }}"""
+
+
 # -- the offered load ------------------------------------------------------------------------
 async def drive(urls: list[str], calls: int, callers: int = 12,
                 era: str = "auto") -> list[Any]:
@@ -234,6 +270,66 @@ def run(count: int, calls: int, limit: int, window: float) -> dict[str, Any]:
                 **budget_use(arrivals(base), limit, window)}
 
 
+@contextmanager
+def nginx(upstreams: list[str], workdir: Path) -> Iterator[str]:
+    """A real nginx (the README's site snippet) in front of `upstreams`; yields its URL."""
+    port = free_port()
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX.format(dir=workdir, site=nginx_site(port, upstreams),
+                                 user="user root;\n" if os.geteuid() == 0 else ""))
+    proc = subprocess.Popen(["nginx", "-p", str(workdir), "-c", str(conf), "-e",
+                             str(workdir / "error.log"), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def _medians_ms(direct_url: str, proxy_url: str, calls: int) -> tuple[float, float]:
+    """Calls alternate between the two paths, so drift (Redis, the sandbox, the machine)
+    affects both alike; the first calls of each warm it up and are not counted."""
+    import statistics
+
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    def client(url: str) -> Client:
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"},
+                                  timeout=httpx2.Timeout(60))
+        return Client(streamable_http_client(f"{url}/mcp", http_client=http))
+
+    args = {"resource_type": "ManufacturingOrder", "resource_id": 1001}
+    took: dict[str, list[float]] = {"direct": [], "proxy": []}
+    async with client(direct_url) as direct, client(proxy_url) as proxy:
+        for n in range(calls + 3):
+            for name, c in (("direct", direct), ("proxy", proxy)):
+                start = time.perf_counter()
+                await c.call_tool("list_serial_numbers", args)
+                if n >= 3:
+                    took[name].append(time.perf_counter() - start)
+    return (statistics.median(took["direct"]) * 1000, statistics.median(took["proxy"]) * 1000)
+
+
+def proxy_latency(calls: int) -> dict[str, Any]:
+    """Median list_serial_numbers latency straight to one replica vs through nginx in front
+    of two (stateless), against a sandbox with a budget too large to matter."""
+    import anyio
+
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        work = Path(tmp)
+        redis_url, _ = stack.enter_context(redis_server(work))
+        base = stack.enter_context(katana(10_000, 60.0, work))
+        urls = stack.enter_context(replicas(2, replica_env(base, redis_url, 10_000, 60.0), work))
+        proxy = stack.enter_context(nginx(urls, work))
+        direct, through = anyio.run(_medians_ms, urls[0], proxy, calls)
+    return {"calls": calls, "direct_ms": round(direct, 2), "through_nginx_ms": round(through, 2),
+            "added_ms": round(through - direct, 2)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="60 calls per run")
@@ -249,6 +345,9 @@ def main() -> None:
               f"budget over {r['windows']} windows, busiest window {r['max_in_window']}/"
               f"{args.limit}; {r['rate_limited']} x 429 (at most {r['max_429_per_window']} "
               "per window)", flush=True)
+    lat = proxy_latency(20 if args.quick else 100)
+    print(f"tool-call latency (median of {lat['calls']}): {lat['direct_ms']} ms to a replica, "
+          f"{lat['through_nginx_ms']} ms through nginx (+{lat['added_ms']} ms)", flush=True)
 
 
 if __name__ == "__main__":

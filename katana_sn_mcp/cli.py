@@ -11,6 +11,7 @@ a traceback would hide the sentence that names the fix.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -248,7 +249,14 @@ def _stop_on_ctrl_c() -> None:
     KeyboardInterrupt), and if the process is still alive after a short grace it ends it.
     Every write the server makes (journal, sandbox state) is already on disk by then."""
 
+    interrupted = threading.Event()
+    # asyncio reports the interrupted server task as "exception was never retrieved" when
+    # it is collected: after Ctrl-C that is noise with a traceback, not news
+    logging.getLogger("asyncio").addFilter(lambda record: not interrupted.is_set())
+
     def on_sigint(signum: int, frame: FrameType | None) -> None:
+        interrupted.set()
+
         def end() -> None:
             sys.stderr.flush()
             os._exit(130)

@@ -20,12 +20,14 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.replicas import (
+    NGINX,
     TOKEN,
     arrivals,
     budget_use,
     drive,
     free_port,
     katana,
+    nginx_site,
     redis_server,
     replica_env,
     replicas,
@@ -94,42 +96,6 @@ async def test_redis_stopped_mid_run_fails_calls_clearly_and_sends_nothing(
     assert late == []  # nothing reached Katana without the shared budget
     ready = httpx2.get(f"{urls[0]}/ready")
     assert ready.status_code == 503 and ready.json()["status"] == "not_ready"
-
-
-NGINX = """
-{user}worker_processes 1;
-pid {dir}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-  log_format upstream '$upstream_addr $status';
-  access_log {dir}/access.log upstream;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-{site}
-}}
-"""
-
-
-def nginx_site(port: int, upstreams: list[str]) -> str:
-    """The README's site snippet, with this test's ports."""
-    servers = "\n".join(f"    server {u.removeprefix('http://')};" for u in upstreams)
-    return f"""  upstream katana_sn_mcp {{
-{servers}
-  }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://katana_sn_mcp;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host localhost:$server_port;
-      proxy_buffering off;
-      proxy_read_timeout 300s;
-    }}
-  }}"""
 
 
 def row_ids(result: Any, serials: set[str]) -> list[int]:
