@@ -64,7 +64,9 @@ def serve(args: argparse.Namespace) -> None:
         pacer = make_pacer(settings, key)
         factory = client_factory(settings, pacer=pacer)
     locks, results, journal.stream = make_shared_state(settings, key)
+    state_key = settings.katana_sn_mcp_state_key
     server = build_server(factory, journal, locks=locks, results=results,
+                          state_key=state_key.get_secret_value() if state_key else None,
                           rate_limit=settings.katana_rate_limit,
                           deadline_s=settings.katana_sn_mcp_call_deadline)
     if args.http:

@@ -42,10 +42,11 @@ INSTRUCTIONS = """Manage serial numbers in Katana MRP.
 
 
 def build_server(make_client: Callable[[], KatanaClient], journal: Journal | None = None,
-                 **options: Any) -> MCPServer:
+                 *, state_key: str | None = None, **options: Any) -> MCPServer:
     """`make_client()` returns a KatanaClient (real Katana or the sandbox transport).
-    `options` set AppState fields (deadline_s, rate_limit, locks, results). The HTTP
-    transport's bearer token is checked in front of the app (http.BearerTokenGate)."""
+    `options` set AppState fields (deadline_s, rate_limit, locks, results). `state_key`
+    seals the confirmation round trip so replicas sharing it can each answer its retry.
+    The HTTP transport's bearer token is checked in front of the app (http.BearerTokenGate)."""
     journal = journal or Journal(None)
     # made here, not per lifespan: every session of this server shares them
     options.setdefault("locks", MemoryLocks())
@@ -61,8 +62,13 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
         finally:
             await app.aclose()
 
+    security = None
+    if state_key:
+        from mcp.server.request_state import RequestStateSecurity
+
+        security = RequestStateSecurity(keys=[state_key])
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
-                    lifespan=lifespan)
+                    lifespan=lifespan, request_state_security=security)
     mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
     mcp.middleware.append(RejectUnknownArguments(mcp))
     register_tools(mcp)

@@ -128,6 +128,21 @@ class Settings(BaseSettings):
                                                       description="open HTTP sessions per token")
     katana_sn_mcp_session_idle: float = Field(default=300.0, gt=0, le=86400,
                                               description="seconds before an idle session ends")
+    katana_sn_mcp_state_key: SecretStr | None = Field(
+        default=None, description="secret every replica shares to seal the confirmation "
+        "round trip (2026-07-28 protocol), so its retry may land on any replica")
+
+    @field_validator("katana_sn_mcp_state_key", mode="before")
+    @classmethod
+    def _long_state_key(cls, value: Any) -> Any:
+        raw = _raw(value)
+        if isinstance(raw, str):
+            problem = secret_problem(raw) or (
+                "is too short: use at least 32 characters (e.g. openssl rand -hex 32)"
+                if len(raw) < 32 else None)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("katana_sn_mcp_redis_url", mode="before")
     @classmethod
@@ -174,5 +189,6 @@ def register_secrets() -> None:
 
     from katana_sn_mcp import redact
 
-    redact.register(os.environ.get("KATANA_API_KEY"), os.environ.get("KATANA_SN_MCP_TOKEN"))
+    redact.register(os.environ.get("KATANA_API_KEY"), os.environ.get("KATANA_SN_MCP_TOKEN"),
+                    os.environ.get("KATANA_SN_MCP_STATE_KEY"))
     redact.register_url(os.environ.get("KATANA_BASE_URL"))
