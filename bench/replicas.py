@@ -58,8 +58,9 @@ def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: fl
 
 # -- the sandbox Katana in its own process, with an arrival log ------------------------------
 def sandbox_app(limit: int, window: float) -> Any:
-    """The sandbox ASGI app, plus `GET /_log`: [arrival epoch s, method, status] per request."""
-    from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
+    """The sandbox ASGI app, plus `GET /_log`: [arrival epoch s, method, status] per request,
+    and `POST /_fault` (a Fault's fields as JSON) to queue a fault."""
+    from katana_sn_mcp.sandbox import Fault, Sandbox, SandboxConfig
 
     sandbox = Sandbox(SandboxConfig(rate_limit=limit, rate_window=window))
     log: list[tuple[float, str, int]] = []
@@ -70,6 +71,11 @@ def sandbox_app(limit: int, window: float) -> Any:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json")]})
             await send({"type": "http.response.body", "body": body})
+            return
+        if scope["type"] == "http" and scope["path"] == "/_fault":
+            sandbox.inject(Fault(**json.loads((await receive()).get("body", b"{}"))))
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
             return
         arrived, status = time.time(), []
 
