@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -20,18 +19,15 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.replicas import (
-    NGINX,
     TOKEN,
     arrivals,
     budget_use,
     drive,
-    free_port,
     katana,
-    nginx_site,
+    nginx,
     redis_server,
     replica_env,
     replicas,
-    wait_http,
 )
 from tests.conftest import text
 
@@ -111,19 +107,11 @@ async def test_a_session_through_nginx_alternating_replicas_mints_deletes_and_ve
     base = stack.enter_context(katana(LIMIT, WINDOW, tmp_path))
     env = replica_env(base, redis_url, LIMIT, WINDOW)
     urls = stack.enter_context(replicas(2, env, tmp_path))
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX.format(dir=tmp_path, site=nginx_site(port, urls),
-                                 user="user root;\n" if os.geteuid() == 0 else ""))
-    proc = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(conf), "-e",
-                             str(tmp_path / "error.log"), "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stack.callback(lambda: (proc.terminate(), proc.wait(10)))
-    wait_http(f"http://127.0.0.1:{port}/health", proc)
+    proxy = stack.enter_context(nginx(urls, tmp_path))  # the README's site snippet
     serials, keep = {f"NX-{era}-1", f"NX-{era}-2"}, f"NX-{era}-keep"
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"},
                               timeout=httpx2.Timeout(60))
-    async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http),
+    async with Client(streamable_http_client(f"{proxy}/mcp", http_client=http),
                       mode=era) as client:
         minted = await client.call_tool("create_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1003,
