@@ -9,6 +9,7 @@ the 429s Katana sent. Without the shared budget, N replicas would send N times t
 
     python bench/replicas.py            # 1, 2, 3 replicas, 300 calls each
     python bench/replicas.py --quick    # fewer calls (CI smoke)
+    python bench/replicas.py --busy 2   # with 2 busy-looping processes competing for the CPU
 
 The test suite (tests/test_replicas.py) uses the same pieces.
 """
@@ -336,13 +337,35 @@ def proxy_latency(calls: int) -> dict[str, Any]:
             "added_ms": round(through - direct, 2)}
 
 
+@contextmanager
+def busy(count: int) -> Iterator[None]:
+    """`count` processes spinning on the CPU: replicas slow to send what they counted is
+    what once let requests reach Katana early (429s); this makes it likely."""
+    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for proc in spin:
+            proc.kill()
+            proc.wait(10)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="60 calls per run")
     p.add_argument("--limit", type=int, default=60)
     p.add_argument("--window", type=float, default=2.0, help="seconds (Katana's is 60)")
+    p.add_argument("--busy", type=int, default=0, help="CPU-spinning processes alongside")
     args = p.parse_args()
     calls = 60 if args.quick else 300
+    with busy(args.busy):
+        replica_runs(args, calls)
+    lat = proxy_latency(20 if args.quick else 100)
+    print(f"tool-call latency (median of {lat['calls']}): {lat['direct_ms']} ms to a replica, "
+          f"{lat['through_nginx_ms']} ms through nginx (+{lat['added_ms']} ms)", flush=True)
+
+
+def replica_runs(args: argparse.Namespace, calls: int) -> None:
     for count in (1, 2, 3):
         r = run(count, calls, args.limit, args.window)
         print(f"{count} replica(s): {r['calls']} calls, {r['errors']} errors; "
@@ -351,9 +374,6 @@ def main() -> None:
               f"budget over {r['windows']} windows, busiest window {r['max_in_window']}/"
               f"{args.limit}; {r['rate_limited']} x 429 (at most {r['max_429_per_window']} "
               "per window)", flush=True)
-    lat = proxy_latency(20 if args.quick else 100)
-    print(f"tool-call latency (median of {lat['calls']}): {lat['direct_ms']} ms to a replica, "
-          f"{lat['through_nginx_ms']} ms through nginx (+{lat['added_ms']} ms)", flush=True)
 
 
 if __name__ == "__main__":

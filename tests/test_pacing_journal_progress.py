@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 
 import anyio
+import httpx
 import pytest
 
+from katana_sn_mcp.katana.client import RetryPolicy
 from katana_sn_mcp.katana.pacing import Pacer
+from katana_sn_mcp.runtime import SANDBOX_BASE_URL, client_factory
+from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
+from katana_sn_mcp.settings import Settings
 from tests.conftest import make_harness
 
 pytestmark = pytest.mark.anyio
@@ -29,6 +34,39 @@ async def test_a_burst_of_150_calls_never_lets_a_429_reach_the_caller(tmp_path) 
     assert not any(r.is_error for r in results)
     assert h.sandbox.rate_limited == 0
     assert len(h.sandbox.requests) == 150
+
+
+class SlowNetwork(httpx.AsyncBaseTransport):
+    """The network between us and Katana: request n takes `transit[n]` s to arrive. It
+    drops Katana's X-Ratelimit-* headers, so only the pacer's own count stands between a
+    request and a 429 (with them, Katana's Reset would also hold the second request)."""
+
+    def __init__(self, app: Sandbox, transit: list[float]) -> None:
+        self.inner, self.transit = httpx.ASGITransport(app=app), transit
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.transit:
+            await anyio.sleep(self.transit.pop(0))
+        response = await self.inner.handle_async_request(request)
+        for name in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"):
+            response.headers.pop(name, None)
+        return response
+
+
+async def test_a_request_slow_to_reach_katana_keeps_its_place_until_its_answer() -> None:
+    """1 request per 1 s. The first takes 0.4 s to reach Katana. Counted from when it
+    left, the second would leave 1 s after it, while Katana still counts the first (a
+    429); counted until the first's answer came back, the second waits."""
+    sandbox = Sandbox(SandboxConfig(rate_limit=1, rate_window=1.0))
+    make = client_factory(Settings(), transport=SlowNetwork(sandbox, [0.4]),
+                          api_key=sandbox.config.api_key, base_url=SANDBOX_BASE_URL,
+                          pacer=Pacer(1, 1.0), retry=RetryPolicy(attempts=1))
+    client = make()
+    for _ in range(2):
+        await client.list_page(resource_type="ManufacturingOrder", resource_id=1001)
+    await client.aclose()
+    assert [r.status for r in sandbox.requests] == [200, 200]
+    assert sandbox.rate_limited == 0
 
 
 async def test_pacer_follows_katanas_remaining_and_reset_headers() -> None:

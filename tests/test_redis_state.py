@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -107,6 +108,44 @@ async def test_two_pacers_spend_one_budget(redis_server: RedisServer) -> None:
     assert await other_account.remaining() == 5  # another key's budget is its own
 
 
+async def held_until(pacer: Pacer) -> float:
+    """Acquire one more place and say when it was granted (wall clock)."""
+    await pacer.acquire()
+    return time.time()
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "one-process"])
+async def test_a_request_holds_its_place_until_a_window_after_its_answer_came_back(
+        redis_server: RedisServer, shared: bool) -> None:
+    """Katana counts a request when it arrives, which may be long after it left (a busy
+    event loop, a slow network); its answer is the latest it can have arrived. Stamped
+    only on departure, the next request would be let in 0.5 s too early here."""
+    window = 1.0
+    pacer = Pacer(1, window, shared=budget(redis_server, 1, window) if shared else None)
+    slot = await pacer.acquire()
+    left = time.time()
+    await anyio.sleep(0.5)  # the request is on its way
+    await pacer.settle(slot)
+    answered = time.time()
+    granted = await held_until(pacer)
+    assert granted >= answered + window > left + window + 0.4
+
+
+async def test_an_entry_stamped_ahead_of_this_replicas_clock_still_counts(
+        redis_server: RedisServer) -> None:
+    """Another replica's clock may run a little ahead, or it re-stamped its entry a moment
+    after this one read the time: pyrate alone counts entries only up to its own clock,
+    and would let a request in past the limit."""
+    b = budget(redis_server, 1, 60)
+    ahead_ms = int(time.time() * 1000) + 300
+    redis.Redis(port=redis_server.port).zadd(b.bucket_key, {"katana:other:x:1": ahead_ms})
+    pacer = Pacer(1, 60, shared=b)
+    assert await pacer.remaining() == 0
+    with anyio.move_on_after(0.6) as scope:  # well past the entry's stamp
+        await pacer.acquire()
+    assert scope.cancelled_caught
+
+
 async def test_the_redis_keys_name_a_hash_of_the_katana_key_never_the_key(
         redis_server: RedisServer) -> None:
     secret = "sk-live-very-secret-katana-key"
@@ -174,9 +213,11 @@ async def test_redis_lost_fails_the_call_and_sends_nothing(
     assert "nothing was sent to Katana" in caught.value.message
     assert caught.value.sends == 0
     assert pacer.shared is not None
-    for step in (pacer.shared.take, pacer.shared.gate_until, pacer.shared.remaining):
+    for step in (partial(pacer.shared.take, "slot"), pacer.shared.gate_until,
+                 pacer.shared.remaining):
         with pytest.raises(SharedStateUnavailable):
             await step()
+    await pacer.settle("slot")  # a re-stamp that cannot be made is logged, never raised
     failed = await h.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
                                                     "resource_id": 1001,
                                                     "serial_numbers": ["R-1"]})

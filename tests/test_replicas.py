@@ -61,10 +61,10 @@ async def test_three_replicas_spend_one_budget_without_a_rate_limit_error(
     assert failed == []  # no rate-limit error (nor any other) reaches a caller
     use = budget_use(arrivals(base), LIMIT, WINDOW)
     assert use["max_in_window"] <= LIMIT  # Katana never saw more than the budget in a window
-    # every request counted before it leaves, Katana counts on arrival: the latency between
-    # the two may differ by more than the margin under load, so a 429 can happen, but no
-    # more often than once per window on the whole
-    assert use["rate_limited"] <= use["windows"], use
+    # each request holds its place in the shared window until its answer is back, the
+    # latest Katana can have counted it, so Katana has no reason to send a 429 at all; the
+    # issue's bound is at most one in any window
+    assert use["max_429_per_window"] <= 1, use
     assert use["use"] >= 0.9, use  # and the budget is used, not wasted
 
 

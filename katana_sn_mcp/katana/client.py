@@ -249,13 +249,16 @@ class KatanaClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any]:
-        await self._acquire_before_deadline()
+        slot = await self._acquire_before_deadline()
         self.requests_sent += 1
         try:
             response = await self._http.request(method, path, **kw)
         except httpx.HTTPError as exc:
             log.warning("%s /%s failed: %s", method, path, type(exc).__name__)
             raise error_from_transport(exc) from exc
+        finally:  # Katana counted it on arrival, by now at the latest (even if cancelled)
+            with anyio.CancelScope(shield=True):
+                await self.pacer.settle(slot)
         self.pacer.observe(response.headers)
         log.debug("%s /%s -> %s", method, path, response.status_code)
         if response.is_success:
@@ -265,17 +268,21 @@ class KatanaClient:
         error: KatanaError = error_from_response(response)
         raise error
 
-    async def _acquire_before_deadline(self) -> None:
+    async def _acquire_before_deadline(self) -> str:
         """Wait for the rate budget, but never past the call's deadline: a request that
-        cannot start in time is not sent at all, and the caller says so."""
+        cannot start in time is not sent at all, and the caller says so. Returns the
+        request's slot in the budget."""
         gate = self.pacer.gate_wait()
         if gate > self.retry.max_retry_after:  # closed by an earlier 429: fail now, not later
             raise GateClosed(gate)
         end = deadline.get()
         if end is None:
-            await self.pacer.acquire()
-            return
+            return await self.pacer.acquire()
+        slot = None
         with anyio.move_on_after(max(0.0, end - time.monotonic())) as scope:
-            await self.pacer.acquire()
-        if scope.cancelled_caught or time.monotonic() > end:
+            slot = await self.pacer.acquire()
+        if slot is None or scope.cancelled_caught or time.monotonic() > end:
+            if slot is not None:
+                await self.pacer.settle(slot)  # counted, but never sent
             raise DeadlineExceeded("the call's deadline passed before the request was sent")
+        return slot

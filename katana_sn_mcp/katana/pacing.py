@@ -6,6 +6,14 @@ does not guarantee); on top we honour what Katana itself reports in
 `X-Ratelimit-Remaining` / `X-Ratelimit-Reset` (epoch milliseconds) and `Retry-After`,
 since other programs may be spending the same key's budget.
 
+Katana counts a request when it *arrives*; we can only stamp it when it *leaves*, and the
+two differ by however long the send took (an event loop busy with other calls, a slow
+network). So each request's entry is stamped twice: when it leaves, which holds its
+place, and again when its answer is back (`settle`), the latest moment Katana can have
+counted it. A place is freed a full window after that, so the window here always covers
+Katana's: with three replicas under load, stamping on departure alone let a request in
+up to a few hundred ms early, and Katana answered 429 (measured with bench/replicas.py).
+
 One process keeps both in memory. Replicas behind a load balancer must share them, or
 each believes it owns the whole budget: then the pacer is given a `SharedBudget`
 (`katana_sn_mcp.state.redis.RedisBudget`), which holds the sliding window and the gate in
@@ -17,7 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
+from bisect import insort
 from collections.abc import Awaitable, Callable, Coroutine
+from operator import attrgetter
 from typing import Any, Protocol
 
 import anyio
@@ -45,8 +56,12 @@ class SharedBudget(Protocol):
 
     Every method raises `SharedStateUnavailable` when the store cannot be reached."""
 
-    async def take(self) -> None:
-        """Wait until one more request fits in the shared window, and count it."""
+    async def take(self, slot: str) -> None:
+        """Wait until one more request fits in the shared window, and count it as `slot`."""
+        ...
+
+    async def settle(self, slot: str) -> None:
+        """Move `slot`'s entry to now: its answer is back (see the module docstring)."""
         ...
 
     async def gate_until(self) -> float:
@@ -62,6 +77,23 @@ class SharedBudget(Protocol):
         ...
 
 
+class ArrivalBucket(InMemoryBucket):
+    """pyrate's in-memory sliding-window log, plus moving an entry to when its answer came
+    back. pyrate counts every entry from the window's start to the newest, so an entry
+    moved later keeps its place until a full window after the new stamp."""
+
+    def restamp(self, name: str, timestamp: int) -> None:
+        with self._lock:  # pyrate's leak thread edits `items` under this lock
+            for i in range(len(self.items) - 1, -1, -1):
+                item = self.items[i]
+                if item.name == name:
+                    if timestamp > item.timestamp:
+                        del self.items[i]
+                        item.timestamp = timestamp
+                        insort(self.items, item, key=attrgetter("timestamp"))
+                    return
+
+
 class Pacer:
     """Shared by all tool calls (one per process, held by the KatanaClient)."""
 
@@ -74,22 +106,37 @@ class Pacer:
         self.window_s = window_s
         self.max_gate_s = max_gate_s
         self.shared = shared
-        self._bucket = InMemoryBucket([Rate(limit, int(window_s * 1000))])
+        self._bucket = ArrivalBucket([Rate(limit, int(window_s * 1000))])
         self._limiter = Limiter(self._bucket, buffer_ms=5)
         self._gate_until = 0.0  # wall-clock seconds; closed while Katana says 0 remaining
         self._pushes: set[asyncio.Task[None]] = set()
         self.acquired = 0
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> str:
         """Wait until one more request fits in the window (and any server-side gate opened).
-        With a shared budget, raises `SharedStateUnavailable` rather than send a request
-        the other replicas do not know about."""
+        Returns the request's slot, for `settle` once its answer is back. With a shared
+        budget, raises `SharedStateUnavailable` rather than send a request the other
+        replicas do not know about."""
+        slot = f"katana:{uuid.uuid4().hex}"
         if self.shared is not None:
-            await self._acquire_shared(self.shared)
+            await self._acquire_shared(self.shared, slot)
         else:
-            await self._limiter.try_acquire_async("katana")
+            await self._limiter.try_acquire_async(slot)
             await self._wait_for_local_gate()
         self.acquired += 1
+        return slot
+
+    async def settle(self, slot: str) -> None:
+        """The request in `slot` has its answer (or failed): Katana counted it by now at the
+        latest, so its entry moves to now. Never raises: an entry that cannot be moved
+        stays stamped at departure, which is what it was before."""
+        if self.shared is None:
+            self._bucket.restamp(slot, self._bucket.now())
+            return
+        try:
+            await self.shared.settle(slot)
+        except SharedStateUnavailable as exc:
+            log.warning("could not re-stamp a request in the shared budget: %s", exc)
 
     async def _wait_for_local_gate(self) -> None:
         """Sleep until the gate opens, re-reading it after each sleep: another call may have
@@ -100,14 +147,14 @@ class Pacer:
             await self._sleep(step)
             waited += step
 
-    async def _acquire_shared(self, shared: SharedBudget) -> None:
+    async def _acquire_shared(self, shared: SharedBudget, slot: str) -> None:
         """Gate first (read from the store, re-read after each sleep, since another replica
         may have extended it meanwhile), then the shared window. A request is counted in
         the window when it is about to leave, not before a long sleep, so the window's
         timestamps stay true (waiting for the gate after the window made 429s more
         frequent, measured with bench/replicas.py)."""
         await self._wait_for_gate(shared)
-        await shared.take()
+        await shared.take(slot)
 
     async def _wait_for_gate(self, shared: SharedBudget) -> None:
         waited = 0.0

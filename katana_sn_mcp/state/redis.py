@@ -27,6 +27,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from pyrate_limiter import Limiter, Rate, RedisBucket
+from pyrate_limiter.buckets.redis_bucket import LuaScript
 from pyrate_limiter.limiter import SingleBucketFactory
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError, RedisError
@@ -38,10 +39,38 @@ from katana_sn_mcp.state import LockUnavailable
 
 log = logging.getLogger(__name__)
 PREFIX = "katana-sn-mcp"
-# Margin added to each wait for the window, as a share of the window: a request is counted
-# when it leaves, Katana counts it when it arrives, and under load those differ by more
-# between one request and the next than pyrate's default 50 ms (429s were seen at 50 ms).
-BUFFER_SHARE = 0.05
+# Margin added to each wait for the window, as a share of the window (at least pyrate's
+# 50 ms). Entries are re-stamped when their answer is back (`settle`), so this only has to
+# cover the replicas' clocks disagreeing: keep them in step (NTP) to well within 1 %.
+BUFFER_SHARE = 0.01
+
+# pyrate counts a window's entries from its start up to the caller's own clock. An entry
+# re-stamped a moment ago by another replica, or stamped by a replica whose clock runs a
+# little ahead, would then drop out of the count and let one request too many in. Count
+# up to the newest entry instead (what pyrate's in-memory bucket does).
+_PYRATE_COUNT = "redis.call('ZCOUNT', bucket, window_start, now)"
+PUT_ITEM = LuaScript.PUT_ITEM.replace(_PYRATE_COUNT,
+                                      "redis.call('ZCOUNT', bucket, window_start, '+inf')")
+if PUT_ITEM == LuaScript.PUT_ITEM:  # pragma: no cover - pyrate-limiter changed its script
+    raise ImportError("pyrate-limiter's Redis script no longer has the window count this "
+                      "server adjusts: install the version in constraints.txt")
+
+# Move one request's entry (found by its name's prefix) to when its answer came back,
+# never earlier than it was.
+_SETTLE = """
+local prefix = ARGV[1]
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[3], '+inf')
+for i = #members, 1, -1 do
+  if string.sub(members[i], 1, #prefix) == prefix then
+    local score = tonumber(redis.call('ZSCORE', KEYS[1], members[i]))
+    if tonumber(ARGV[2]) > score then
+      redis.call('ZADD', KEYS[1], ARGV[2], members[i])
+    end
+    return 1
+  end
+end
+return 0
+"""
 
 
 def namespace(api_key: str) -> str:
@@ -96,6 +125,15 @@ return 1
 """
 
 
+class ArrivalRedisBucket(RedisBucket):
+    """pyrate's Redis bucket with the window counted up to its newest entry (`PUT_ITEM`)."""
+
+    @classmethod
+    async def create(cls, rates: list[Rate], client: aioredis.Redis,
+                     key: str) -> ArrivalRedisBucket:
+        return cls(rates, client, key, await client.script_load(PUT_ITEM))
+
+
 class RedisBudget:
     """`SharedBudget` for the pacer: one sliding window and one gate for all replicas."""
 
@@ -103,29 +141,43 @@ class RedisBudget:
                  buffer_ms: int | None = None) -> None:
         self._client = client
         self.limit, self.window_ms = limit, int(window_s * 1000)
-        self.buffer_ms = int(self.window_ms * BUFFER_SHARE) if buffer_ms is None else buffer_ms
+        share = max(50, int(self.window_ms * BUFFER_SHARE))
+        self.buffer_ms = share if buffer_ms is None else buffer_ms
         self._takes = 0
         self.bucket_key, self.gate_key = f"{ns}:budget", f"{ns}:gate"
         self._limiter: Limiter | None = None
         self._close = client.register_script(_CLOSE_GATE)  # re-loads itself after NOSCRIPT
+        self._settle = client.register_script(_SETTLE)
+        self._taken: dict[str, int] = {}  # slot -> ms before it was counted, until settled
 
     async def _get_limiter(self, fresh: bool = False) -> Limiter:
         if self._limiter is None or fresh:
-            bucket = await RedisBucket.init([Rate(self.limit, self.window_ms)], self._client,
-                                            self.bucket_key)
+            bucket = await ArrivalRedisBucket.create([Rate(self.limit, self.window_ms)],
+                                                     self._client, self.bucket_key)
             # leaking is done in take(): pyrate's background leak task dies with Redis
             self._limiter = Limiter(SingleBucketFactory(bucket, schedule_leak=False),
                                     buffer_ms=self.buffer_ms)
         return self._limiter
 
-    async def take(self) -> None:
+    async def take(self, slot: str) -> None:
+        self._taken[slot] = int(time.time() * 1000) - 1
+        try:
+            taken = await self._take(slot)
+        except BaseException:  # not counted (Redis gone, or the caller gave up waiting)
+            self._taken.pop(slot, None)
+            raise
+        if not taken:  # pyrate gives up only on a weight above the limit: cannot happen
+            self._taken.pop(slot, None)
+            raise SharedStateUnavailable("the shared rate budget refused the request")
+
+    async def _take(self, slot: str) -> bool:
         try:
             try:
                 limiter = await self._get_limiter()
-                taken = await limiter.try_acquire_async("katana")
+                taken = await limiter.try_acquire_async(slot)
             except NoScriptError:  # Redis restarted and forgot pyrate's script: load it again
                 limiter = await self._get_limiter(fresh=True)
-                taken = await limiter.try_acquire_async("katana")
+                taken = await limiter.try_acquire_async(slot)
             self._takes += 1
             if self._takes % 20 == 1:  # forget what left the window (off the hot path mostly)
                 now_ms = int(time.time() * 1000)
@@ -135,8 +187,17 @@ class RedisBudget:
                     await pipe.execute()
         except RedisError as exc:
             raise unavailable(exc) from exc
-        if not taken:  # pyrate gives up only on a weight above the limit: cannot happen
-            raise SharedStateUnavailable("the shared rate budget refused the request")
+        return bool(taken)
+
+    async def settle(self, slot: str) -> None:
+        since = self._taken.pop(slot, None)
+        if since is None:
+            return
+        try:  # pyrate names the entry f"{slot}:{random id}:1"
+            await self._settle(keys=[self.bucket_key],
+                               args=[f"{slot}:", int(time.time() * 1000), since])
+        except RedisError as exc:
+            raise unavailable(exc) from exc
 
     async def gate_until(self) -> float:
         try:
@@ -155,7 +216,7 @@ class RedisBudget:
     async def remaining(self) -> int:
         now_ms = int(time.time() * 1000)
         try:
-            used = await self._client.zcount(self.bucket_key, now_ms - self.window_ms, now_ms)
+            used = await self._client.zcount(self.bucket_key, now_ms - self.window_ms, "+inf")
         except RedisError as exc:
             raise unavailable(exc) from exc
         return max(0, self.limit - int(used))
