@@ -279,10 +279,8 @@ class KatanaClient:
         if end is None:
             return await self.pacer.acquire()
         slot = None
-        with anyio.move_on_after(max(0.0, end - time.monotonic())) as scope:
+        with anyio.move_on_after(max(0.0, end - time.monotonic())):
             slot = await self.pacer.acquire()
-        if slot is None or scope.cancelled_caught or time.monotonic() > end:
-            if slot is not None:
-                await self.pacer.settle(slot)  # counted, but never sent
+        if slot is None or time.monotonic() > end:  # a place it took stays counted: harmless
             raise DeadlineExceeded("the call's deadline passed before the request was sent")
         return slot

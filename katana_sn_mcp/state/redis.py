@@ -148,7 +148,6 @@ class RedisBudget:
         self._limiter: Limiter | None = None
         self._close = client.register_script(_CLOSE_GATE)  # re-loads itself after NOSCRIPT
         self._settle = client.register_script(_SETTLE)
-        self._taken: dict[str, int] = {}  # slot -> ms before it was counted, until settled
 
     async def _get_limiter(self, fresh: bool = False) -> Limiter:
         if self._limiter is None or fresh:
@@ -160,17 +159,6 @@ class RedisBudget:
         return self._limiter
 
     async def take(self, slot: str) -> None:
-        self._taken[slot] = int(time.time() * 1000) - 1
-        try:
-            taken = await self._take(slot)
-        except BaseException:  # not counted (Redis gone, or the caller gave up waiting)
-            self._taken.pop(slot, None)
-            raise
-        if not taken:  # pyrate gives up only on a weight above the limit: cannot happen
-            self._taken.pop(slot, None)
-            raise SharedStateUnavailable("the shared rate budget refused the request")
-
-    async def _take(self, slot: str) -> bool:
         try:
             try:
                 limiter = await self._get_limiter()
@@ -187,15 +175,14 @@ class RedisBudget:
                     await pipe.execute()
         except RedisError as exc:
             raise unavailable(exc) from exc
-        return bool(taken)
+        if not taken:  # pyrate gives up only on a weight above the limit: cannot happen
+            raise SharedStateUnavailable("the shared rate budget refused the request")
 
     async def settle(self, slot: str) -> None:
-        since = self._taken.pop(slot, None)
-        if since is None:
-            return
-        try:  # pyrate names the entry f"{slot}:{random id}:1"
+        now_ms = int(time.time() * 1000)
+        try:  # pyrate names the entry f"{slot}:{random id}:1"; older ones are trimmed
             await self._settle(keys=[self.bucket_key],
-                               args=[f"{slot}:", int(time.time() * 1000), since])
+                               args=[f"{slot}:", now_ms, now_ms - 2 * self.window_ms])
         except RedisError as exc:
             raise unavailable(exc) from exc
 
