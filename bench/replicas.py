@@ -57,6 +57,17 @@ def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: fl
         time.sleep(0.05)
 
 
+@contextmanager
+def serving(proc: subprocess.Popen[bytes], health_url: str) -> Iterator[None]:
+    """Until the block ends: `proc`, once it answers at `health_url`; then stopped."""
+    try:
+        wait_http(health_url, proc)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 # -- the sandbox Katana in its own process, with an arrival log ------------------------------
 def sandbox_app(limit: int, window: float) -> Any:
     """The sandbox ASGI app, plus `GET /_log`: [arrival epoch s, method, status] per request,
@@ -100,12 +111,8 @@ def katana(limit: int, window: float, workdir: Path) -> Iterator[str]:
                              str(window)], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=(workdir / "sandbox.err").open("wb"),
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_log", proc)
+    with serving(proc, f"http://127.0.0.1:{port}/_log"):
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def arrivals(base_url: str) -> list[tuple[float, str, int]]:
@@ -287,12 +294,8 @@ def nginx(upstreams: list[str], workdir: Path) -> Iterator[str]:
     proc = subprocess.Popen(["nginx", "-p", str(workdir), "-c", str(conf), "-e",
                              str(workdir / "error.log"), "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/health", proc)
+    with serving(proc, f"http://127.0.0.1:{port}/health"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def _medians_ms(direct_url: str, proxy_url: str, calls: int) -> tuple[float, float]:

@@ -16,6 +16,7 @@ import anyio
 import httpx
 from mcp import Client, StdioServerParameters
 
+from bench.replicas import free_port
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.pacing import Pacer
 from katana_sn_mcp.runtime import sandbox_factory
@@ -27,17 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 UNLIMITED = 10**9
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LoopbackKatana:
     """The sandbox app under a real HTTP server (uvicorn) on 127.0.0.1, in a child process."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> str:

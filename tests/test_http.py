@@ -20,6 +20,7 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from bench.replicas import free_port
 from katana_sn_mcp.http import RefusedBind, http_app, run_http, security_for, startup_line
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.runtime import sandbox_factory
@@ -38,11 +39,6 @@ class Running:
     sandbox: Sandbox
     clients_made: list[int]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(app_host: str) -> Iterator[Running]:

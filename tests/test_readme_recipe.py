@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -65,6 +66,23 @@ def as_written(block: str, **fill: str) -> str:
     return block
 
 
+def until_closed(*ports: int, timeout: float = 15) -> None:
+    """Wait until nothing listens on `ports` (the next run of this test reuses them)."""
+    deadline = time.monotonic() + timeout
+    while any(_listening(port) for port in ports):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still listening on {ports}")
+        time.sleep(0.1)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def deployed(recipe_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """Runs the recipe; yields the token it generated. Afterwards stops the replicas,
@@ -97,8 +115,8 @@ def deployed(recipe_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
             assert ready["status"] == "ready" and ready["katana_budget_remaining"] == 60
             yield token_file.read_text().strip()
         finally:
-            os.killpg(shell.pid, signal.SIGTERM)
-            time.sleep(1)
+            os.killpg(shell.pid, signal.SIGTERM)  # the replicas the recipe started
+            until_closed(8771, 8772)
             conf.unlink(missing_ok=True)
             subprocess.run(["nginx", "-s", "reload"], capture_output=True)
             subprocess.run(["bash", "-c", f"redis-cli --scan --pattern '{namespace(KEY)}:*' "

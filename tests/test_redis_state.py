@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import anyio
 import pytest
 import redis
 
+from bench.replicas import free_port
 from katana_sn_mcp.katana.pacing import Pacer, SharedStateUnavailable
 from katana_sn_mcp.state import LockUnavailable
 from katana_sn_mcp.state.redis import (
@@ -35,11 +35,6 @@ from tests.conftest import make_harness, text
 
 pytestmark = pytest.mark.anyio
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
