@@ -85,6 +85,8 @@ async def journalled(ctx: Context, tool: str, request: dict[str, Any]) -> AsyncI
         with deadline(app):
             yield write
     except KatanaError as exc:  # refused as a whole, or never sent: nothing applied
+        if write.done:  # its outcome is recorded: what failed came after the write
+            raise
         app.journal.outcome(write.write_id, tool, outcome="not_applied",
                             katana_answer=Answer.of_error(exc).sentence())
         raise failure(exc, app, target) from exc

@@ -286,3 +286,29 @@ def test_the_journal_stream_is_shared_bounded_and_redacted(redis_server: RedisSe
         assert redis.Redis(port=redis_server.port).xlen(one.key) < 200  # ~50, never 500
     finally:
         redact.forget_all()
+
+
+async def test_a_write_applied_before_redis_was_lost_is_still_reported_applied(
+        tmp_path: Path, redis_server: RedisServer) -> None:
+    """Results are kept in Redis after the write happened: losing Redis there must not turn
+    an applied write into "nothing was sent" (nor add a second journal outcome)."""
+    from katana_sn_mcp.journal import Journal
+    from katana_sn_mcp.runtime import sandbox_factory
+    from katana_sn_mcp.sandbox import Sandbox
+    from katana_sn_mcp.server import build_server
+    from katana_sn_mcp.settings import Settings
+    from tests.conftest import Harness, no_wait_pacer
+
+    sandbox = Sandbox()
+    journal = Journal(tmp_path / "journal.jsonl")
+    results = RedisResults(connect(redis_server.url), namespace("k"))
+    server = build_server(sandbox_factory(sandbox, Settings(), pacer=no_wait_pacer()), journal,
+                          results=results)
+    redis_server.stop()
+    minted = await Harness(sandbox, server, tmp_path / "journal.jsonl").call(
+        "create_serial_numbers", {"resource_type": "ManufacturingOrder", "resource_id": 1001,
+                                  "serial_numbers": ["LOST-1"]})
+    assert not minted.is_error, text(minted)
+    assert minted.structured_content["outcome"] == "applied"
+    outcomes = [e for e in journal.recent() if e["phase"] == "outcome"]
+    assert [e["outcome"] for e in outcomes] == ["applied"]

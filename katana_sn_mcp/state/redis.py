@@ -271,12 +271,14 @@ class RedisResults:
         self._put = client.register_script(_PUT_RESULT)
 
     async def put(self, result_id: str, detail: dict[str, Any]) -> None:
+        """Called after the write happened: a failure is logged, never raised, since the
+        result must still reach the caller (the journal holds the items too)."""
         blob = json.dumps(detail, default=str, ensure_ascii=False)
         try:
             await self._put(keys=[self.hash_key, self.ids_key],
                             args=[result_id, blob, self.capacity])
         except RedisError as exc:
-            raise unavailable(exc) from exc
+            log.warning("could not keep result %s in Redis: %s", result_id, type(exc).__name__)
 
     async def get(self, result_id: str) -> dict[str, Any] | None:
         try:
