@@ -27,6 +27,7 @@ from katana_sn_mcp.katana.errors import (
     DeadlineExceeded,
     GateClosed,
     KatanaError,
+    NotSent,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -166,8 +167,9 @@ class KatanaClient:
             if last or len(batch) < PAGE_SIZE:
                 break
         else:
-            raise TransportError(f"listing did not end after {max_pages} pages",
-                                 may_have_applied=False, reason="unstable")
+            raise TransportError(f"the listing did not end after {max_pages} pages "
+                                 f"({max_pages * PAGE_SIZE:,} rows)", may_have_applied=False,
+                                 reason="too_many_pages", status=200)
         ids = [r.id for r in rows if r.id is not None]
         stable = len(ids) == len(set(ids)) and (
             page == 1 or totals == {len(rows)} or totals == {None})
@@ -235,16 +237,27 @@ class KatanaClient:
             retry=retry_if_exception(lambda e: self._should_retry(method, e)),
             reraise=True,
         )
-        sends = 0
+        sends, answered = 0, None  # answered: the last error of a request that was sent
         try:
             async for attempt in retrying:
                 with attempt:
                     sends = attempt.retry_state.attempt_number
-                    response, payload = await self._attempt(method, path, **kw)
+                    try:
+                        response, payload = await self._attempt(method, path, **kw)
+                    except NotSent:
+                        raise
+                    except KatanaError as exc:
+                        answered = exc
+                        raise
                     return response, payload, sends
+        except NotSent as exc:
+            if answered is None:
+                raise
+            # a retry could not be sent: what Katana said to the last one sent is the fact
+            answered.sends = sends - 1
+            raise answered from exc
         except KatanaError as exc:
-            not_sent = isinstance(exc, DeadlineExceeded | GateClosed) or exc.kind == "shared_state"
-            exc.sends = max(0, sends - 1) if not_sent else sends
+            exc.sends = sends
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -89,14 +89,22 @@ class TransportError(KatanaError):
         self.reason = reason
 
 
-class DeadlineExceeded(KatanaError):
+class NotSent(KatanaError):
+    """This request never left this process: nothing about it reached Katana."""
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.sends = 0
+
+
+class DeadlineExceeded(NotSent):
     """The tool call's deadline passed before this request could be sent (waiting for the
     rate budget or between retries). The request was not sent."""
 
     kind = "deadline"
 
 
-class GateClosed(KatanaError):
+class GateClosed(NotSent):
     """Katana asked (in a 429's Retry-After, or `X-Ratelimit-Remaining: 0`) to hold every
     request for longer than this call may wait, so this request was not sent."""
 
@@ -105,6 +113,14 @@ class GateClosed(KatanaError):
     def __init__(self, wait_s: float) -> None:
         super().__init__(f"Katana asked to hold all requests for about {round(wait_s)} more seconds")
         self.wait_s = wait_s
+
+
+class SharedStateUnavailable(NotSent):
+    """The shared store (Redis) that holds the rate budget, the gate or the write locks
+    could not be reached, so the request was NOT sent: sending it without the budget
+    could push every replica of this server over Katana's limit."""
+
+    kind = "shared_state"
 
 
 class UnstableRead(KatanaError):
@@ -128,7 +144,7 @@ class Answer:
     @classmethod
     def of_error(cls, exc: KatanaError) -> Answer:
         reason = exc.reason if isinstance(exc, TransportError) else None
-        if isinstance(exc, DeadlineExceeded | UnstableRead | GateClosed) or exc.kind == "shared_state":
+        if isinstance(exc, NotSent | UnstableRead):
             reason = exc.kind
         return cls(status=exc.status, sends=exc.sends, no_answer=reason, name=exc.body.name,
                    message=exc.body.message or None)
@@ -152,6 +168,8 @@ class Answer:
             return "Not sent: the shared rate budget (Redis) could not be reached"
         if self.no_answer == "deadline":
             return "Not sent: the call's deadline passed before the request could be sent"
+        if self.no_answer == "too_many_pages":
+            return f"Katana answered every page, but {self.message}"
         if self.no_answer == "unstable":
             return "Katana answered every page, but the listing kept changing while it was read"
         why = {"timeout": "no answer came within the timeout",

@@ -34,21 +34,11 @@ from typing import Any, Protocol
 import anyio
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
 
-from katana_sn_mcp.katana.errors import KatanaError
+from katana_sn_mcp.katana.errors import SharedStateUnavailable
+
+__all__ = ["Pacer", "SharedBudget", "SharedStateUnavailable"]
 
 log = logging.getLogger(__name__)
-
-
-class SharedStateUnavailable(KatanaError):
-    """The shared store (Redis) that holds the rate budget, the gate or the write locks
-    could not be reached, so the request was NOT sent: sending it without the budget
-    could push every replica of this server over Katana's limit."""
-
-    kind = "shared_state"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.sends = 0  # nothing left this process for Katana
 
 
 class SharedBudget(Protocol):

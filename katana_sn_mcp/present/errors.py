@@ -11,8 +11,10 @@ from katana_sn_mcp.katana.errors import (
     InvalidRequest,
     KatanaError,
     NotFoundError,
+    NotSent,
     RateLimitedError,
     ServerError,
+    SharedStateUnavailable,
     TransportError,
     UnstableRead,
 )
@@ -55,8 +57,8 @@ def _not_sent(err: KatanaError) -> str | None:
         return (f"Katana's rate limit for this key is used up: Katana asked to hold every "
                 f"request for about {round(err.wait_s)} more seconds, longer than this call may "
                 f"wait, so this request was not sent. {UNCHANGED} Try again after that.")
-    if err.kind == "shared_state":
-        return f"{err.message} {UNCHANGED}"
+    if isinstance(err, SharedStateUnavailable):
+        return err.message  # it says what was not sent and what to do
     if isinstance(err, DeadlineExceeded):
         return ("The call's deadline passed while waiting for Katana's rate budget, so the "
                 f"request was not sent. {UNCHANGED} Try again in a minute.")
@@ -93,10 +95,21 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = ("The listing kept changing while its pages were read (someone is changing "
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "
                 "nothing. Try again in a moment.")
+    elif isinstance(err, TransportError) and err.reason == "too_many_pages":
+        text = (f"{target} has more serial numbers than one call reads, so this read proves "
+                "nothing and changed nothing. list_serial_numbers reads them page by page.")
     elif isinstance(err, TransportError | ServerError):
         text = "This read failed; a read changes nothing. Try again in a moment."
     elif err.status is not None and 400 <= err.status < 500:
         text = f"Katana refused the request. {UNCHANGED}"
     else:
         text = "Katana's answer was not one this server knows."
+    if own_words(err):  # the text above already says all there is
+        return text
     return f"{text}\n({err.katana_says()})"
+
+
+def own_words(err: KatanaError) -> bool:
+    """Errors of this server's own making: Katana said nothing more about them."""
+    return (isinstance(err, NotSent | UnstableRead)
+            or (isinstance(err, TransportError) and err.reason == "too_many_pages"))
