@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from katana_sn_mcp.katana.errors import Answer, KatanaError
+from katana_sn_mcp.katana.errors import Answer, KatanaError, ServerError, TransportError
 from katana_sn_mcp.operations.common import Progress
 
 if TYPE_CHECKING:
@@ -68,14 +69,18 @@ class DeleteFacts:
     after: set[int] | None = None  # ids on the resource after the DELETE
     reread_failure: Answer | None = None
 
-    @property
+    @cached_property
     def targets(self) -> list[int]:
         """Confirmed ids that were on the resource just before the DELETE: the ids sent."""
         ok = self.confirmed.attached
         return [i for i in (self.before.attached or {}) if ok is None or i in ok]
 
+    @cached_property
+    def _targeted(self) -> set[int]:
+        return set(self.targets)
+
     def state(self, id_: int) -> IdState:
-        if id_ not in self.targets:
+        if id_ not in self._targeted:
             was = self.confirmed.attached is not None and id_ in self.confirmed.attached
             return "moved_before_delete" if was else "not_attached"
         if self.after is None:
@@ -87,7 +92,8 @@ async def execute_delete(
     client: KatanaClient, confirmed: DeletePlan, locks: WriteLocks,
     progress: Progress | None = None,
 ) -> DeleteFacts:
-    """Raises KatanaError only if the check just before the DELETE fails (nothing sent)."""
+    """Raises KatanaError only when nothing was deleted: the check just before the DELETE
+    failed, Katana refused the DELETE, or it was never sent."""
     key = f"{confirmed.resource_type}:{confirmed.resource_id}"
     async with locks.hold(key):
         before = await plan_delete(client, confirmed.resource_type, confirmed.resource_id,
@@ -98,7 +104,9 @@ async def execute_delete(
         try:
             facts.answer = await client.delete(confirmed.resource_type,
                                                confirmed.resource_id, facts.targets)
-        except KatanaError as exc:  # refused, or maybe applied: the re-read decides
+        except (TransportError, ServerError) as exc:  # maybe applied: the re-read decides
+            if isinstance(exc, TransportError) and not exc.may_have_applied:
+                raise
             facts.answer = Answer.of_error(exc)
         try:
             rows = await client.list_all(resource_type=confirmed.resource_type,
