@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 ItemState = Literal["applied", "present", "refused", "not_applied", "not_seen", "unknown"]
 
 
+GATEWAY_STATUS = frozenset({502, 504})  # answered by a proxy, not by Katana itself
+
+
 @dataclass
 class CreateFacts:
     operation: Literal["mint", "transfer"]
@@ -58,9 +61,11 @@ class CreateFacts:
             return "unknown"
         if seen:
             return "present"
-        # Katana finished with an error status: it is not there. Without an answer (or
-        # with a 2xx that said nothing) it may still land: not seen *yet*.
-        answered_error = self.answer.status is not None and self.answer.status >= 400
+        # Katana finished with an error status: it is not there. Without an answer, with a
+        # gateway's 502/504 (Katana behind it may still be working) or with a 2xx that
+        # said nothing, it may still land: not seen *yet*.
+        status = self.answer.status
+        answered_error = status is not None and status >= 400 and status not in GATEWAY_STATUS
         return "not_applied" if answered_error else "not_seen"
 
     def record(self, serial: str) -> SerialRecord | None:
