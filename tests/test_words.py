@@ -46,6 +46,7 @@ ERRORS = {
     "other_rule": BusinessRuleError("something new", status=422),
     "auth": AuthError("Unauthorized", status=401),
     "rate_limited": RateLimitedError("Too Many Requests", status=429, retry_after=90),
+    "rate_limited_no_retry_after": RateLimitedError("Too Many Requests", status=429),
     "server_read": ServerError("Internal Server Error", status=500),
     "never_connected": timeout(),
     "deadline": DeadlineExceeded("late"),
@@ -88,7 +89,10 @@ The request never reached Katana. Nothing was changed.
 """, 'deadline': "The call's deadline passed while waiting for Katana's rate budget, so the request was not sent. Nothing was changed. Try again in a minute.", 'unstable': 'The listing kept changing while its pages were read (someone is changing SalesOrderRow 7 right now), twice in a row, so it proves nothing. This read changed nothing. Try again in a moment.', 'conflict': """\
 Katana refused the request. Nothing was changed.
 (Katana answered 409 Conflict)\
-""", 'too_many_pages': 'SalesOrderRow 7 has more serial numbers than one call reads, so this read proves nothing and changed nothing. list_serial_numbers reads them page by page.'})
+""", 'too_many_pages': 'SalesOrderRow 7 has more serial numbers than one call reads, so this read proves nothing and changed nothing. list_serial_numbers reads them page by page.', 'rate_limited_no_retry_after': """\
+Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute): Katana refused the request each time it was sent, so nothing was changed. Try again in a minute.
+(Katana answered 429 Too Many Requests)\
+"""})
 
 
 @pytest.mark.parametrize("name", list(ERRORS))

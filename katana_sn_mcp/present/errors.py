@@ -86,11 +86,16 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
                 "KATANA_API_KEY environment variable of this server (Katana: Settings > API) "
                 "and restart it.")
     elif isinstance(err, RateLimitedError):
-        wait = f"about {round(err.retry_after)} seconds" if err.retry_after else "a minute"
-        text = (f"Katana's rate limit for this key is used up (this server paces itself to "
-                f"{rate_limit} requests per minute), and Katana asked to wait {wait}, longer "
-                f"than this call may wait. Katana refused the request, so nothing was changed. Wait {wait} "
-                "and try again.")
+        paced = (f"Katana's rate limit for this key is used up (this server paces itself to "
+                 f"{rate_limit} requests per minute)")
+        if err.retry_after:
+            wait = f"about {round(err.retry_after)} seconds"
+            text = (f"{paced}, and Katana asked to wait {wait}, longer than this call may "
+                    f"wait. Katana refused the request, so nothing was changed. Wait {wait} "
+                    "and try again.")
+        else:
+            text = (f"{paced}: Katana refused the request each time it was sent, so nothing "
+                    "was changed. Try again in a minute.")
     elif isinstance(err, UnstableRead):
         text = ("The listing kept changing while its pages were read (someone is changing "
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "
