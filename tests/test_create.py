@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from inline_snapshot import snapshot
 
+from katana_sn_mcp.sandbox import Fault
 from tests.conftest import Harness, make_harness, text, whole
 
 pytestmark = pytest.mark.anyio
@@ -64,6 +65,19 @@ async def test_a_transfer_without_verification_never_states_the_landing(tmp_path
 Transferred (1): SN-1001-002 id 886002
 Katana answered 200.
 Next: Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and verify=false skipped the re-read: confirm with verify_serial_numbers.
+Every item: katana://results/<id>\
+"""})
+
+
+async def test_a_transfer_whose_re_read_failed_says_so_not_verify_false(tmp_path) -> None:
+    h = make_harness(tmp_path)
+    h.sandbox.inject(Fault(kind="status", status=500, method="GET", count=8))
+    r = await h.call("create_serial_numbers", {**SO_ROW, "serial_numbers": ["SN-1001-002"]})
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string transferred to SalesOrderRow 3001, landing not confirmed.', 'outcome': 'applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 1, 'applied': {'count': 1, 'runs': ['SN-1001-002 id 886002']}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'next_steps': ["Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and re-reading the target failed (Katana answered 500 InternalServerError: Internal Server Error (sent 4 times)): confirm with verify_serial_numbers."], 'result_id': '<id>'}, 'text': """\
+1 string transferred to SalesOrderRow 3001, landing not confirmed.
+Transferred (1): SN-1001-002 id 886002
+Katana answered 200.
+Next: Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and re-reading the target failed (Katana answered 500 InternalServerError: Internal Server Error (sent 4 times)): confirm with verify_serial_numbers.
 Every item: katana://results/<id>\
 """})
 

@@ -117,7 +117,11 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
     ids = [r.id if (r := facts.record(s)) else None for s in by.applied]
     unread_landing = facts.after is None and any(
         not facts.reported[s].landing_known for s in by.applied)
-    steps = [words.landing_unread()] if unread_landing else []
+    failed = facts.reread_failure.sentence() if facts.reread_failure else None
+    if unread_landing:
+        steps = [words.landing_unread(failed)]
+    else:
+        steps = [words.reread_failed(target, failed)] if failed and by.applied else []
     lookalikes = [s for s in facts.requested if mixed_scripts(s)]
     if lookalikes:
         steps.append(words.lookalikes(len(lookalikes), first_names(lookalikes, 300)))

@@ -60,10 +60,17 @@ def present_note(said: str, target: str, at: str) -> str:
             "put them there or they were there before cannot be told from Katana's answer.")
 
 
-def landing_unread() -> str:
+def landing_unread(reread_failed: str | None) -> str:
+    """`reread_failed`: why re-reading the target failed; None when verify=false skipped it."""
+    why = (f"re-reading the target failed ({reread_failed})" if reread_failed
+           else "verify=false skipped the re-read")
     return ("Katana reported the transfer but gave no landing data (transaction_id "
-            "'undefined', resource_id null), and verify=false skipped the re-read: confirm "
-            "with verify_serial_numbers.")
+            f"'undefined', resource_id null), and {why}: confirm with verify_serial_numbers.")
+
+
+def reread_failed(target: str, why: str) -> str:
+    return (f"Re-reading {target} to confirm failed ({why}): confirm with "
+            "verify_serial_numbers.")
 
 
 DELETE_NOTE = ("Katana answers 204 to every well-formed delete, whatever the ids, so its answer "
