@@ -171,3 +171,31 @@ async def test_look_alike_letters_from_another_script_are_flagged(tmp_path) -> N
     assert steps == ["1 string mixes Latin letters with look-alike letters from another script "
                      "(e.g. Cyrillic 'А'), so they differ from what a person would type: SN-\u0410BC-1. "
                      "Check them before relying on them."]
+
+
+async def unsettled_mint(tmp_path, fault: str) -> dict:
+    h = make_harness(tmp_path)
+    h.sandbox.inject(Fault(kind=fault, method="POST", status=500))
+    r = await h.call("create_serial_numbers", {"resource_type": "ManufacturingOrder",
+                                               "resource_id": 1003, "serial_numbers": ["U-1"]})
+    return whole(r)
+
+
+async def test_a_mint_without_an_answer_absent_on_re_read_in_whole(tmp_path) -> None:
+    """Katana's answer is said once, in `katana.says`, not again in the reason."""
+    assert await unsettled_mint(tmp_path, "timeout_before") == snapshot({'is_error': False, 'structured': {'summary': '1 string with an unknown outcome.', 'outcome': 'unknown', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 1, 'unknown': [{'reason': 'NOT_SEEN', 'count': 1, 'first': ['U-1'], 'why': 'A re-read of ManufacturingOrder 1003 at <time> does not show them yet, but Katana may still apply a request it got: do not send them again until verify_serial_numbers, run a minute later, still shows them absent.'}], 'verified': True, 'katana': {'status': None, 'sends': 1, 'says': 'Katana gave no answer: no answer came within the timeout'}, 'result_id': '<id>'}, 'text': """\
+1 string with an unknown outcome.
+NOT_SEEN (1): U-1. A re-read of ManufacturingOrder 1003 at <time> does not show them yet, but Katana may still apply a request it got: do not send them again until verify_serial_numbers, run a minute later, still shows them absent.
+Katana gave no answer: no answer came within the timeout.
+Every item: katana://results/<id>\
+"""})
+
+
+async def test_a_mint_with_an_unreadable_answer_present_on_re_read_in_whole(tmp_path) -> None:
+    assert await unsettled_mint(tmp_path, "non_json_after") == snapshot({'is_error': False, 'structured': {'summary': '1 string on ManufacturingOrder 1003 now, but whether this call put them there cannot be told.', 'outcome': 'unknown', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 1, 'present': {'count': 1, 'runs': ['U-1']}, 'verified': True, 'katana': {'status': 500, 'sends': 1, 'says': 'Katana answered 500 <html><body><h1>502 Bad Gateway</h1></body></html>'}, 'next_steps': ['Do not send them again: a re-read of ManufacturingOrder 1003 at <time> shows them on it.'], 'result_id': '<id>'}, 'text': """\
+1 string on ManufacturingOrder 1003 now, but whether this call put them there cannot be told.
+On ManufacturingOrder 1003 now (1): U-1
+Katana answered 500 <html><body><h1>502 Bad Gateway</h1></body></html>.
+Next: Do not send them again: a re-read of ManufacturingOrder 1003 at <time> shows them on it.
+Every item: katana://results/<id>\
+"""})

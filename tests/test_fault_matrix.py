@@ -158,5 +158,6 @@ async def test_an_unanswered_post_whose_re_read_fails_claims_nothing(tmp_path, e
     out = r.structured_content
     assert out["unknown"][0]["reason"] == "REREAD_FAILED" and out["verified"] is False
     why = out["unknown"][0]["why"]
-    assert why.startswith("Katana gave no answer: no answer came within the timeout; re-reading")
+    assert out["katana"]["says"] == "Katana gave no answer: no answer came within the timeout"
+    assert why.startswith("Katana's answer did not settle them, and re-reading")  # said once
     assert "reported" not in out["summary"] and "Katana answered 503" in why

@@ -67,7 +67,7 @@ def _sort(facts: CreateFacts) -> Sorted:
 
 
 def _groups(facts: CreateFacts, by: Sorted, target: str) -> tuple[list[Reason], list[Reason]]:
-    said, at = facts.answer.sentence(), now_utc()
+    at = now_utc()
     reread = facts.reread_failure.sentence() if facts.reread_failure else None
     by_size = sorted(by.refused.items(), key=lambda kv: -len(kv[1]))
     if len(by_size) > REASONS_SHOWN:  # any number of codes Katana invents, bounded here
@@ -75,12 +75,12 @@ def _groups(facts: CreateFacts, by: Sorted, target: str) -> tuple[list[Reason], 
         by_size = [*by_size[:REASONS_SHOWN - 1], ("OTHER_REASONS", rest)]
     groups = len(by_size) + len(by.open_)
     not_applied = [
-        reason(code[:60], items, words.create_open(code, said, target, reread, at)
+        reason(code[:60], items, words.create_open(code, target, reread, at)
                if code in ("NOT_APPLIED", "OTHER_REASONS")
                else words.create_reason(code[:60], facts.operation, target, bool(by.applied)),
                groups)
         for code, items in by_size]
-    unknown = [reason(code, items, words.create_open(code, said, target, reread, at), groups)
+    unknown = [reason(code, items, words.create_open(code, target, reread, at), groups)
                for code, items in sorted(by.open_.items(), key=lambda kv: -len(kv[1]))]
     return not_applied, unknown
 
@@ -126,7 +126,7 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
     if lookalikes:
         steps.append(words.lookalikes(len(lookalikes), first_names(lookalikes, 300)))
     if by.present:
-        steps.append(words.present_note(facts.answer.sentence(), target, now_utc()))
+        steps.append(words.present_note(target, now_utc()))
     n_open = sum(len(v) for v in by.open_.values()) + len(by.present)
     result = CreateResult(
         summary=_summary(facts, by, not_applied, target, verb, unread_landing),

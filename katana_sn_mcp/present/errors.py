@@ -67,6 +67,17 @@ def _not_sent(err: KatanaError) -> str | None:
     return None
 
 
+def _rate_limited(err: RateLimitedError, rate_limit: int) -> str:
+    paced = (f"Katana's rate limit for this key is used up (this server paces itself to "
+             f"{rate_limit} requests per minute)")
+    if not err.retry_after:
+        return (f"{paced}: Katana refused the request each time it was sent, so nothing was "
+                "changed. Try again in a minute.")
+    wait = f"about {round(err.retry_after)} seconds"
+    return (f"{paced}, and Katana asked to wait {wait}, longer than this call may wait. Katana "
+            f"refused the request, so nothing was changed. Wait {wait} and try again.")
+
+
 def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60) -> str:
     """`target` is e.g. "ManufacturingOrder 1001"; `rate_limit` the configured budget."""
     target = target or "the resource"
@@ -86,16 +97,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
                 "KATANA_API_KEY environment variable of this server (Katana: Settings > API) "
                 "and restart it.")
     elif isinstance(err, RateLimitedError):
-        paced = (f"Katana's rate limit for this key is used up (this server paces itself to "
-                 f"{rate_limit} requests per minute)")
-        if err.retry_after:
-            wait = f"about {round(err.retry_after)} seconds"
-            text = (f"{paced}, and Katana asked to wait {wait}, longer than this call may "
-                    f"wait. Katana refused the request, so nothing was changed. Wait {wait} "
-                    "and try again.")
-        else:
-            text = (f"{paced}: Katana refused the request each time it was sent, so nothing "
-                    "was changed. Try again in a minute.")
+        text = _rate_limited(err, rate_limit)
     elif isinstance(err, UnstableRead):
         text = ("The listing kept changing while its pages were read (someone is changing "
                 f"{target} right now), twice in a row, so it proves nothing. This read changed "

@@ -33,18 +33,20 @@ def create_reason(reason: str, operation: str, target: str, others_applied: bool
             "changed for them. Check with verify_serial_numbers before trying again." + rest)
 
 
-def create_open(kind: str, said: str, target: str, reread: str | None, at: str) -> str:
-    """Strings whose fate Katana's answer did not settle, by what the re-read showed."""
+def create_open(kind: str, target: str, reread: str | None, at: str) -> str:
+    """Strings whose fate Katana's answer (said once, in `katana.says`) did not settle, by
+    what the re-read showed."""
     if kind == "NOT_APPLIED":
-        return (f"{said}, and a re-read of {target} at {at} shows them absent: not applied. "
-                "They can be sent again.")
+        return (f"Katana answered with an error, and a re-read of {target} at {at} shows them "
+                "absent: not applied. They can be sent again.")
     if kind == "NOT_SEEN":
-        return (f"{said}. A re-read of {target} at {at} does not show them yet, but Katana may "
-                "still apply a request it got: do not send them again until "
-                "verify_serial_numbers, run a minute later, still shows them absent.")
+        return (f"A re-read of {target} at {at} does not show them yet, but Katana may still "
+                "apply a request it got: do not send them again until verify_serial_numbers, "
+                "run a minute later, still shows them absent.")
     if kind == "REREAD_FAILED":
-        return (f"{said}; re-reading {target} failed too ({reread}), so whether they landed is "
-                "unknown. Check with verify_serial_numbers before sending anything again.")
+        return (f"Katana's answer did not settle them, and re-reading {target} failed too "
+                f"({reread}), so whether they landed is unknown. Check with "
+                "verify_serial_numbers before sending anything again.")
     if kind == "OTHER_REASONS":
         return ("Katana refused these with several other reason codes; by its answer nothing "
                 "changed for them. The reason of each is in the full result.")
@@ -55,9 +57,8 @@ def create_open(kind: str, said: str, target: str, reread: str | None, at: str) 
             "verify_serial_numbers.")
 
 
-def present_note(said: str, target: str, at: str) -> str:
-    return (f"{said}. A re-read of {target} at {at} shows them on it now; whether this call "
-            "put them there or they were there before cannot be told from Katana's answer.")
+def present_note(target: str, at: str) -> str:
+    return f"Do not send them again: a re-read of {target} at {at} shows them on it."
 
 
 def landing_unread(reread_failed: str | None) -> str:
