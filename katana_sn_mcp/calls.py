@@ -106,6 +106,7 @@ async def journalled(ctx: Context, tool: str, request: dict[str, Any]) -> AsyncI
 
 
 def aged_out(result_id: str) -> str:
-    return (f"Result {result_id} is not among the last {RECENT_RESULTS} write results this "
-            "server keeps in memory (or the server restarted). Its items are in the journal: "
-            "katana://journal/recent, or `katana-sn-mcp journal` on the server.")
+    return (f"Result {result_id} is not among the write results this server keeps (the last "
+            f"{RECENT_RESULTS}). Where the server keeps a journal file, its outcome line with "
+            f"write_id {result_id} lists every item; katana://journal/recent shows recent "
+            "writes, one row each.")

@@ -27,6 +27,21 @@ log = logging.getLogger(__name__)
 TAIL_BYTES = 4 * 1024 * 1024  # how far back `recent` and `pending` look
 
 
+# One line per entry for a person or a model: no request strings, no items (those stay in
+# the file, which can hold 10,000 of each per write).
+COLUMNS = ["time", "write_id", "phase", "katana", "tool", "resource_type", "resource_id",
+           "outcome", "summary", "person", "client"]
+
+
+def row(entry: dict[str, Any]) -> dict[str, Any]:
+    req = entry.get("request") or {}
+    return {"time": entry.get("time"), "write_id": entry.get("write_id"),
+            "phase": entry.get("phase"), "katana": entry.get("katana"), "tool": entry.get("tool"),
+            "resource_type": req.get("resource_type"), "resource_id": req.get("resource_id"),
+            "outcome": entry.get("outcome"), "summary": entry.get("summary") or entry.get("note"),
+            "person": entry.get("person"), "client": entry.get("client")}
+
+
 class Journal:
     """`path=None` disables journalling (`--no-journal`). `katana` labels every line."""
 

@@ -11,20 +11,9 @@ import sys
 import anyio
 
 from katana_sn_mcp import redact
-from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.journal import COLUMNS, Journal
+from katana_sn_mcp.journal import row as _row
 from katana_sn_mcp.settings import Settings
-
-COLUMNS = ["time", "write_id", "phase", "katana", "tool", "resource_type", "resource_id",
-           "outcome", "summary", "person", "client"]
-
-
-def _row(entry: dict) -> dict:
-    req = entry.get("request") or {}
-    return {"time": entry.get("time"), "write_id": entry.get("write_id"),
-            "phase": entry.get("phase"), "katana": entry.get("katana"), "tool": entry.get("tool"),
-            "resource_type": req.get("resource_type"), "resource_id": req.get("resource_id"),
-            "outcome": entry.get("outcome"), "summary": entry.get("summary") or entry.get("note"),
-            "person": entry.get("person"), "client": entry.get("client")}
 
 
 def run_journal(args: argparse.Namespace) -> int:

@@ -6,18 +6,33 @@ from __future__ import annotations
 import json
 import re
 from importlib.resources import files
+from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from katana_sn_mcp.app_state import state
 from katana_sn_mcp.calls import aged_out, deadline
-from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.journal import COLUMNS, Journal, row
 from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations.common import READ_TYPES
+from katana_sn_mcp.present.budget import RESULT_BYTES
 from katana_sn_mcp.present.errors import whole_call
 
 _ID = re.compile(r"[0-9]{1,10}")
+
+
+def recent_rows(journal: Journal, limit: int = 100) -> str:
+    """The newest journal rows that fit in one result's byte budget, oldest first."""
+    rows = [list(row(e).values()) for e in journal.recent(limit)]
+    for start in range(len(rows) + 1):
+        body: dict[str, Any] = {"columns": COLUMNS, "rows": rows[start:]}
+        if start:
+            body["older_not_shown"] = start
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        if len(text.encode()) <= RESULT_BYTES:
+            break
+    return text
 
 
 def register_resources(mcp: MCPServer, journal: Journal) -> None:
@@ -30,8 +45,8 @@ def register_resources(mcp: MCPServer, journal: Journal) -> None:
     @mcp.resource("katana://journal/recent", name="journal", title="Recent writes",
                   mime_type="application/json")
     def recent_writes() -> str:
-        """The last 100 journal lines of this server's writes (intent, outcome, reconciled)."""
-        return json.dumps({"entries": journal.recent(100)}, separators=(",", ":"))
+        """This server's recent journal lines (intent, outcome, reconciled), one row each."""
+        return recent_rows(journal)
 
     @mcp.resource("katana://results/{result_id}", name="result", title="One write result, item by item",
                   mime_type="application/json")

@@ -112,7 +112,28 @@ async def test_the_journal_resource_shows_entries_not_paths(tmp_path, era) -> No
     async with h.client() as client:
         body = (await client.read_resource("katana://journal/recent")).contents[0].text
     assert str(tmp_path) not in body and "journal.jsonl" not in body
-    assert [e["phase"] for e in json.loads(body)["entries"]] == ["intent", "outcome"]
+    shown = json.loads(body)
+    phase = shown["columns"].index("phase")
+    assert [r[phase] for r in shown["rows"]] == ["intent", "outcome"]
+
+
+async def test_the_journal_resource_stays_within_a_results_budget(tmp_path) -> None:
+    """The file keeps every string and item; the resource a model reads, one row each."""
+    from katana_sn_mcp.present.budget import RESULT_BYTES
+
+    h = make_harness(tmp_path)
+    for n in range(3):
+        await h.call("create_serial_numbers", {
+            "resource_type": "ManufacturingOrder", "resource_id": 1003,
+            "serial_ranges": [{"prefix": f"BIG{n}-", "first": 1, "last": 10000, "width": 5}]})
+    for n in range(60):
+        await h.call("create_serial_numbers", {**MINT, "serial_numbers": [f"SMALL-{n}"]})
+    async with h.client() as client:
+        body = (await client.read_resource("katana://journal/recent")).contents[0].text
+    shown = json.loads(body)
+    assert len(body.encode()) <= RESULT_BYTES and shown["rows"]
+    assert len(shown["rows"]) + shown["older_not_shown"] == 100  # the newest 100 lines
+    assert h.journal_path.stat().st_size > 3 * 10000 * 5  # the file holds every string
 
 
 async def test_the_journal_command_shows_and_exports_recent_writes(tmp_path) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from katana_sn_mcp.katana.client import RetryPolicy
+from katana_sn_mcp.journal import row
 from katana_sn_mcp.katana.pacing import Pacer
 from katana_sn_mcp.runtime import SANDBOX_BASE_URL, client_factory
 from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
@@ -115,8 +116,8 @@ async def test_every_write_is_journalled_as_json_without_the_key(tmp_path, era) 
     assert outcomes[1]["items"] == [{"id": jid, "state": "removed", "serial_number": "J-1"}]
     async with h.client() as client:
         res = await client.read_resource("katana://journal/recent")
-    entries = json.loads(res.contents[0].text)["entries"]
-    assert entries == lines
+    shown = json.loads(res.contents[0].text)
+    assert shown["rows"] == [list(row(line).values()) for line in lines]
 
 
 async def test_a_torn_last_line_does_not_hide_earlier_entries(tmp_path) -> None:
@@ -127,7 +128,7 @@ async def test_a_torn_last_line_does_not_hide_earlier_entries(tmp_path) -> None:
         fh.write('{"time": "2026-11-24T10:00:00", "tool": "crea')  # a crash mid-write
     async with h.client() as client:
         res = await client.read_resource("katana://journal/recent")
-    assert len(json.loads(res.contents[0].text)["entries"]) == 2  # the write's intent + outcome
+    assert len(json.loads(res.contents[0].text)["rows"]) == 2  # the write's intent + outcome
 
 
 async def test_long_listings_report_progress_when_asked(tmp_path, era) -> None:
