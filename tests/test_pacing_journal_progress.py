@@ -8,8 +8,8 @@ import anyio
 import httpx
 import pytest
 
-from katana_sn_mcp.katana.client import RetryPolicy
 from katana_sn_mcp.journal import row
+from katana_sn_mcp.katana.client import RetryPolicy
 from katana_sn_mcp.katana.pacing import Pacer
 from katana_sn_mcp.runtime import SANDBOX_BASE_URL, client_factory
 from katana_sn_mcp.sandbox import Sandbox, SandboxConfig

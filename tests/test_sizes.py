@@ -92,5 +92,39 @@ async def test_137_failures_in_10000_are_counted_named_and_all_in_the_detail(tmp
 async def test_an_aged_out_result_says_so(tmp_path) -> None:
     h = make_harness(tmp_path)
     async with h.client() as client:
-        with pytest.raises(Exception, match="not among the last 50 write results"):
+        with pytest.raises(Exception, match=r"not among the write results this server keeps \(the last 50\)"):
             await client.read_resource("katana://results/0123456789ab")
+
+
+def katana_error(status: int, body: object) -> str:
+    import httpx
+
+    from katana_sn_mcp.katana.errors import error_from_response
+    from katana_sn_mcp.present.errors import whole_call
+
+    request = httpx.Request("POST", "https://api.katanamrp.com/v1/serial_numbers")
+    return whole_call(error_from_response(httpx.Response(status, json=body, request=request)),
+                      "ManufacturingOrder 1")
+
+
+def test_katanas_own_words_are_bounded_whatever_it_sends() -> None:
+    huge = katana_error(500, {"name": "E" * 5000, "message": "x" * 15000})
+    assert len(huge.encode()) < 1500 and "…" in huge
+    details = [{"instancePath": f"/serial_numbers/{i}", "message": "must be unique"}
+               for i in range(10000)]
+    many = katana_error(422, {"statusCode": 422, "name": "UnprocessableEntityError",
+                              "message": "invalid", "details": details})
+    assert len(many.encode()) < 2000 and many.count("must be unique") == 10
+    assert "and 9,990 more" in many
+
+
+def test_a_secret_at_the_cut_is_redacted_before_the_cut() -> None:
+    from katana_sn_mcp import redact
+
+    secret = "sk-live-0123456789abcdef0123456789abcdef"
+    redact.register(secret)
+    try:
+        said = katana_error(500, {"message": "y" * 480 + secret + "z" * 100})
+    finally:
+        redact.forget_all()
+    assert secret[:12] not in said and "[redacted]" in said

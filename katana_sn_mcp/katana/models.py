@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from katana_sn_mcp import redact
+
 PAGE_SIZE = 250  # Katana's maximum page; larger limits are silently clamped
 SENTINELS = frozenset({"undefined", "null", ""})
 
@@ -124,6 +126,17 @@ class ValidationDetail(Tolerant):
         return name or "(request body)"
 
 
+KATANA_TEXT_CHARS = 500  # Katana's own words (a message, an HTML page) are cut here
+
+
+def katana_text(value: Any, limit: int = KATANA_TEXT_CHARS) -> str:
+    """Katana's words, bounded: a body can be any size, and every result that quotes it has
+    a byte budget. Secrets are cut out *before* the text is shortened, so a cut can never
+    leave half a secret that the redactor would no longer recognise."""
+    text = redact.text(str(value))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class ErrorBody(Tolerant):
     """Katana's error body, nested `{"error": {...}}` or flat."""
 
@@ -139,14 +152,14 @@ class ErrorBody(Tolerant):
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
             body = payload["error"]
         if not isinstance(body, dict):
-            return cls(message=str(payload)[:500] if payload not in (None, "") else "")
+            return cls(message=katana_text(payload) if payload not in (None, "") else "")
         details = body.get("details") or body.get("error_details") or []
         code = body.get("code")
         status = body.get("statusCode", body.get("status_code"))
         return cls(
             status_code=status if isinstance(status, int) else None,
-            name=body.get("name") if isinstance(body.get("name"), str) else None,
-            message=str(body.get("message") or body.get("error") or ""),
+            name=katana_text(body["name"], 100) if isinstance(body.get("name"), str) else None,
+            message=katana_text(body.get("message") or body.get("error") or ""),
             code=str(code) if code is not None else None,
             details=[ValidationDetail.parse(d) for d in details if d is not None]
             if isinstance(details, list) else [],

@@ -18,21 +18,27 @@ from katana_sn_mcp.katana.errors import (
     TransportError,
     UnstableRead,
 )
+from katana_sn_mcp.katana.models import katana_text
 from katana_sn_mcp.present.words import MINT_HINT
 
 UNCHANGED = "Nothing was changed."
 
 
+DETAILS_SHOWN = 10  # Katana may name every item of a 10,000-item body
+
+
 def _validation(err: InvalidRequest) -> str:
     lines = []
-    for d in err.details:
+    for d in err.details[:DETAILS_SHOWN]:
         line = f"{d.field}: {d.message}".rstrip(": ")
         allowed = d.info.get("allowedValues")
         if isinstance(allowed, list):
             line += f" (allowed values: {', '.join(map(str, allowed))})"
         elif "additionalProperty" in d.info:
             line += f" ('{d.info['additionalProperty']}')"
-        lines.append(line)
+        lines.append(katana_text(line, 200))
+    if len(err.details) > DETAILS_SHOWN:
+        lines.append(f"and {len(err.details) - DETAILS_SHOWN:,} more")
     what = "; ".join(lines) if lines else err.message
     return f"Katana rejected the request as invalid, so nothing was changed: {what}."
 
