@@ -39,55 +39,62 @@ def read_cursor(cursor: str, rtype: str | None, rid: int | None) -> tuple[int, i
 
 
 def present_page(facts: PageFacts, skip: int = 0) -> Presented:
+    """The page's rows from `skip`, as many as fit the byte budget (at least one); the
+    cursor resumes after the last one shown. Without a resource_id, counts per resource of
+    the rows shown."""
+    left = len(facts.rows) - skip
+    best = _build(facts, skip, left)
+    if _fits(best) or left <= 1:
+        return best
+    lo, hi = 1, left - 1  # the largest prefix that fits: sizes grow with the rows shown
+    best = _build(facts, skip, 1)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        tried = _build(facts, skip, mid)
+        if _fits(tried):
+            best, lo = tried, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _fits(p: Presented) -> bool:
+    return len(p.text.encode()) + len(p.result.model_dump_json().encode()) <= RESULT_BYTES - 400
+
+
+def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
     scope = " ".join(str(x) for x in (facts.resource_type, facts.resource_id) if x is not None)
     scope = scope or "this account"
-    rows = facts.rows[skip:]
+    part, shown = facts.rows[skip:skip + keep], skip + keep
+    cursor = (make_cursor(facts.page, facts.limit, shown, facts.resource_type,
+                          facts.resource_id) if shown < len(facts.rows) else
+              make_cursor(facts.page + 1, facts.limit, 0, facts.resource_type,
+                          facts.resource_id) if facts.more else None)
+    first = (facts.page - 1) * facts.limit + skip + 1
+    span = f"rows {first}–{first + keep - 1}" if keep else "no rows"
     of = f" of {facts.total}" if facts.total is not None else ""
+    more = " More: pass next_cursor." if cursor else " That is all of them."
     if facts.resource_id is None:  # many resources: say how many rows each has
-        counts = Counter((r.resource_type, r.resource_id) for r in rows)
+        counts = Counter((r.resource_type, r.resource_id) for r in part)
         by = [ResourceCount(resource_type=t, resource_id=i, count=n) for (t, i), n in counts.items()]
-        result = ListResult(
-            summary=f"{plural(len(rows), 'serial number')}{of} on {scope}, on "
-                    f"{plural(len(by), 'resource')}; filter by resource_id to see them.",
-            resource_type=facts.resource_type, resource_id=None, count=len(rows),
-            total=facts.total, by_resource=by)
-        return _fit(facts, result, skip, [f"{c.resource_type} {c.resource_id}: {c.count}" for c in by])
-    columns = ["id", "serial_number"] + (["resource_type"] if facts.resource_type is None else [])
-    result = ListResult(summary="", resource_type=facts.resource_type,
-                        resource_id=facts.resource_id, count=0, total=facts.total,
-                        columns=columns, rows=[_row(r, columns) for r in rows])
-    return _fit(facts, result, skip, [" ".join(map(str, row)) for row in result.rows], scope, of)
+        summary = (f"{scope}: {span}{of}, on {plural(len(by), 'resource')}; filter by "
+                   f"resource_id to see them.{more}")
+        result = ListResult(summary=summary, resource_type=facts.resource_type,
+                            resource_id=None, count=keep, total=facts.total, by_resource=by,
+                            next_cursor=cursor)
+        lines = [f"{c.resource_type} {c.resource_id}: {c.count}" for c in by]
+    else:
+        columns = ["id", "serial_number"] + (["resource_type"] if facts.resource_type is None else [])
+        result = ListResult(summary=f"{scope}: {span}{of}.{more}",
+                            resource_type=facts.resource_type, resource_id=facts.resource_id,
+                            count=keep, total=facts.total, columns=columns,
+                            rows=[_row(r, columns) for r in part], next_cursor=cursor)
+        lines = [" ".join(map(str, row)) for row in result.rows]
+    return Presented(result, "\n".join([result.summary, *lines]))
 
 
 def _row(r: Any, columns: list[str]) -> list[Any]:
     return [getattr(r, c) for c in columns]
-
-
-def _fit(facts: PageFacts, result: ListResult, skip: int, lines: list[str],
-         scope: str = "", of: str = "") -> Presented:
-    """Drop rows from the end until everything fits the budget; the cursor resumes there."""
-    keep = len(lines)
-    while True:
-        shown = skip + keep
-        more_on_page = shown < len(facts.rows)
-        cursor = (make_cursor(facts.page, facts.limit, shown, facts.resource_type,
-                              facts.resource_id) if more_on_page else
-                  make_cursor(facts.page + 1, facts.limit, 0, facts.resource_type,
-                              facts.resource_id) if facts.more else None)
-        if result.columns:
-            first = (facts.page - 1) * facts.limit + skip + 1
-            span = f"rows {first}–{first + keep - 1}" if keep else "no rows"
-            result.summary = (f"{scope}: {span}{of}." + (" More: pass next_cursor." if cursor else
-                                                          " That is all of them."))
-            result.rows, result.count = result.rows[:keep], keep
-        else:
-            result.by_resource, result.count = result.by_resource[:keep], result.count
-        result.next_cursor = cursor
-        text = "\n".join([result.summary, *lines[:keep]])
-        size = len(text.encode()) + len(result.model_dump_json().encode())
-        if size <= RESULT_BYTES - 400 or keep == 0:
-            return Presented(result, text)
-        keep = max(0, keep - max(1, (size - RESULT_BYTES) // 40 + 1))
 
 
 def present_verify(facts: VerifyFacts) -> Presented:
