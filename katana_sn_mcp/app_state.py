@@ -4,15 +4,13 @@ per-resource write locks, the recent results, and the per-call limits."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from mcp.server.mcpserver import Context
 
 from katana_sn_mcp.journal import Journal
-from katana_sn_mcp.present.budget import RECENT_RESULTS
 from katana_sn_mcp.state import ResultStore, WriteLocks
-from katana_sn_mcp.state.memory import MemoryLocks, MemoryResults
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
@@ -25,11 +23,18 @@ class AppState:
 
     make_client: Callable[[], KatanaClient]
     journal: Journal
-    locks: WriteLocks = field(default_factory=MemoryLocks)
-    results: ResultStore = field(default_factory=lambda: MemoryResults(RECENT_RESULTS))
+    locks: WriteLocks
+    results: ResultStore
     deadline_s: float = 120.0  # per tool call: no request is started after it
+    request_timeout_s: float = 30.0  # one Katana request, once started
     rate_limit: int = 60
     _client: KatanaClient | None = None
+
+    @property
+    def longest_call_s(self) -> float:
+        """How long a live call can still be writing: it starts nothing after its deadline,
+        and what it started by then ends within one request's timeout."""
+        return self.deadline_s + self.request_timeout_s
 
     @property
     def client(self) -> KatanaClient:

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,14 +109,20 @@ class Journal:
         """The last `limit` readable entries, oldest first."""
         return self._tail()[-limit:]
 
-    def pending(self) -> list[dict[str, Any]]:
-        """Intents with no outcome (or an "interrupted" one) not yet reconciled: writes
-        whose fate is unrecorded."""
-        entries = self._tail()
+    def pending(self, quiet_s: float = 0.0,
+                entries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Intents not yet reconciled whose call ended without an outcome ("interrupted"),
+        or that have no outcome at all and are older than `quiet_s`: younger ones may
+        belong to a call still running (on another replica, or beside this command).
+        `entries`: lines already read from the tail, to avoid reading it again."""
+        entries = self._tail() if entries is None else entries
         settled = {e.get("write_id") for e in entries if e.get("phase") == "reconciled" or (
             e.get("phase") == "outcome" and e.get("outcome") != "interrupted")}
+        ended = {e.get("write_id") for e in entries if e.get("phase") == "outcome"}
+        cutoff = (datetime.now(UTC) - timedelta(seconds=quiet_s)).isoformat(timespec="milliseconds")
         return [e for e in entries if e.get("phase") == "intent"
-                and e.get("write_id") not in settled]
+                and e.get("write_id") not in settled
+                and (e.get("write_id") in ended or str(e.get("time", "")) <= cutoff)]
 
     def reconciled(self, write_id: str, tool: str, **facts: Any) -> None:
         self._append({"phase": "reconciled", "write_id": write_id, "tool": tool, **facts})

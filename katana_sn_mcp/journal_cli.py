@@ -21,7 +21,8 @@ def run_journal(args: argparse.Namespace) -> int:
     journal = Journal(settings.journal_for(args.sandbox), katana=settings.katana_label(args.sandbox))
     if args.reconcile:
         return _reconcile(args, settings, journal)
-    entries = journal.recent(args.limit)
+    tail = journal.recent(10**9)  # the tail, read once
+    entries = tail[-args.limit:]
     if args.csv:
         out = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
         out.writeheader()
@@ -33,10 +34,11 @@ def run_journal(args: argparse.Namespace) -> int:
         what = e["outcome"] or ""
         print(redact.text(f"{e['time']} {e['write_id']} {e['phase']:<10} {e['tool']} {where} "
                           f"{what} {e['summary'] or ''}".rstrip()))
-    pending = journal.pending()
+    pending = journal.pending(entries=tail)
     if pending:
-        print(f"{len(pending)} interrupted write(s) with no recorded outcome: run "
-              "`katana-sn-mcp journal --reconcile`.")
+        print(f"{len(pending)} write(s) without a final outcome (interrupted, or still "
+              "running): `katana-sn-mcp journal --reconcile` settles those no call can still "
+              "be running.")
     return 0
 
 
@@ -51,11 +53,14 @@ def _reconcile(args: argparse.Namespace, settings: Settings, journal: Journal) -
     else:
         factory = client_factory(settings)
 
+    quiet = settings.katana_sn_mcp_call_deadline + settings.katana_timeout
+
     async def go() -> list[str]:
         async with factory() as client:
-            return await reconcile(journal, client)
+            return await reconcile(journal, client, journal.pending(quiet_s=quiet))
 
     lines = anyio.run(go)
-    for line in lines or ["nothing to reconcile: every write has an outcome"]:
+    for line in lines or ["nothing to reconcile: every write has an outcome, or may still "
+                          "be running"]:
         print(redact.text(line))
     return 0

@@ -4,7 +4,7 @@ things are now. That is not proof the interrupted call did it, and the line says
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.errors import Answer, KatanaError
@@ -12,14 +12,15 @@ from katana_sn_mcp.katana.errors import Answer, KatanaError
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
 
-NOTE = ("the call was interrupted before its outcome was recorded; this is where things "
-        "are now, which does not prove what the interrupted call did")
+NOTE = ("the call ended without recording its outcome; this is where things are now, "
+        "which does not prove what that call did")
 
 
-async def reconcile(journal: Journal, client: KatanaClient) -> list[str]:
-    """One sentence per pending intent, reconciled or still pending."""
+async def reconcile(journal: Journal, client: KatanaClient,
+                    pending: list[dict[str, Any]]) -> list[str]:
+    """One sentence per pending intent (`journal.pending()`), reconciled or still pending."""
     said = []
-    for intent in journal.pending():
+    for intent in pending:
         req, wid, tool = intent.get("request") or {}, intent["write_id"], intent.get("tool", "")
         rtype, rid = req.get("resource_type"), req.get("resource_id")
         try:

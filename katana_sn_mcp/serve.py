@@ -68,7 +68,8 @@ def serve(args: argparse.Namespace) -> None:
     server = build_server(factory, journal, locks=locks, results=results,
                           state_key=state_key.get_secret_value() if state_key else None,
                           rate_limit=settings.katana_rate_limit,
-                          deadline_s=settings.katana_sn_mcp_call_deadline)
+                          deadline_s=settings.katana_sn_mcp_call_deadline,
+                          request_timeout_s=settings.katana_timeout)
     if args.http:
         from katana_sn_mcp.http import HttpOptions, run_http
 

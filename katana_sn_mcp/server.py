@@ -55,8 +55,9 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         app = AppState(make_client=make_client, journal=journal, **options)
-        if journal.pending():
-            await _reconcile(app)
+        pending = journal.pending(quiet_s=app.longest_call_s)
+        if pending:
+            await _reconcile(app, pending)
         try:
             yield app
         finally:
@@ -77,11 +78,11 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
     return mcp
 
 
-async def _reconcile(app: AppState) -> None:
+async def _reconcile(app: AppState, pending: list[dict[str, Any]]) -> None:
     """Writes interrupted last time (an intent with no outcome) are settled by re-reading
     their resources before the first call, and logged so a person sees it happened."""
     from katana_sn_mcp.reconcile import reconcile
 
     with anyio.move_on_after(RECONCILE_S):
-        for line in await reconcile(app.journal, app.client):
+        for line in await reconcile(app.journal, app.client, pending):
             log.warning("journal: interrupted write reconciled: %s", line)

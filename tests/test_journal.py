@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -143,9 +144,14 @@ async def test_the_journal_command_shows_and_exports_recent_writes(tmp_path) -> 
     run = [sys.executable, "-m", "katana_sn_mcp", "journal", "--sandbox"]
     shown = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
     assert "create_serial_numbers ManufacturingOrder 1003" in shown.stdout
-    assert "1 interrupted write(s)" in shown.stdout
+    assert "1 write(s) without a final outcome (interrupted, or still running)" in shown.stdout
     exported = subprocess.run([*run, "--csv"], env=env, capture_output=True, text=True, timeout=60)
     assert exported.stdout.splitlines()[0].startswith("time,write_id,phase,katana,tool")
-    settled = subprocess.run([*run, "--reconcile"], env=env, capture_output=True, text=True,
+    fresh = subprocess.run([*run, "--reconcile"], env=env, capture_output=True, text=True,
+                           timeout=60)  # a call may still be running it: not settled yet
+    assert "nothing to reconcile" in fresh.stdout and "reconciled" not in path.read_text()
+    quick = {**env, "KATANA_SN_MCP_CALL_DEADLINE": "0.2", "KATANA_TIMEOUT": "0.2"}
+    time.sleep(0.5)  # past any call that could still be running it
+    settled = subprocess.run([*run, "--reconcile"], env=quick, capture_output=True, text=True,
                              timeout=60)
     assert "(create on ManufacturingOrder 1003): 0 of 1 strings on it now" in settled.stdout

@@ -14,6 +14,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
+import redis
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -47,7 +48,9 @@ async def test_a_replica_killed_mid_write_is_settled_by_the_next_one(tmp_path: P
     with ExitStack() as stack:
         redis_url, _ = stack.enter_context(redis_server(tmp_path))
         base = stack.enter_context(katana(LIMIT, WINDOW, tmp_path))
-        env = replica_env(base, redis_url, LIMIT, WINDOW)
+        # a call lasts 7 s at most: its deadline, then one request's timeout
+        env = replica_env(base, redis_url, LIMIT, WINDOW, KATANA_SN_MCP_CALL_DEADLINE="2",
+                          KATANA_TIMEOUT="5")
         httpx.post(base.removesuffix("/v1") + "/_fault",
                    json={"kind": "delay", "method": "POST", "delay": 2.0})
         a, a_url = start(env, tmp_path, "a")
@@ -76,6 +79,7 @@ async def test_a_replica_killed_mid_write_is_settled_by_the_next_one(tmp_path: P
         shared = Journal(None, katana="api.katanamrp.com", stream=stream)
         shared.katana = next(e["katana"] for e in stream.recent(10))
         assert [e["phase"] for e in shared.recent()] == ["intent"]
+        await anyio.sleep(5)  # past the 7 s a live call could still be writing
         b, b_url = start(env, tmp_path, "b")
         stack.callback(lambda: (b.terminate(), b.wait(10)))
         async with client(b_url) as c:  # a session start runs the reconciliation
@@ -85,6 +89,11 @@ async def test_a_replica_killed_mid_write_is_settled_by_the_next_one(tmp_path: P
             await anyio.sleep(0.2)
         last = shared.recent()[-1]
         assert last["phase"] == "reconciled" and last["on_resource_now"] == ["KILLED-1"]
+        locks = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 40
+        while locks.keys("*:lock:*") and time.monotonic() < deadline:
+            await anyio.sleep(0.5)  # the dead replica's lock expires by its TTL
+        assert not locks.keys("*:lock:*")
         async with client(b_url) as c:  # and the dead replica's lock has not stuck
             r = await c.call_tool("create_serial_numbers", {
                 "resource_type": "ManufacturingOrder", "resource_id": 1003,

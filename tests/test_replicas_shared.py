@@ -22,12 +22,13 @@ from tests.test_redis_state import RedisServer, redis_server  # noqa: F401  (fix
 pytestmark = pytest.mark.anyio
 
 
-def replica(sandbox: Sandbox, url: str, tmp: Path, name: str) -> tuple[Any, Journal]:
+def replica(sandbox: Sandbox, url: str, tmp: Path, name: str,
+            **options: Any) -> tuple[Any, Journal]:
     settings = Settings(katana_sn_mcp_redis_url=url)  # type: ignore[call-arg]
     locks, results, stream = make_shared_state(settings, sandbox.config.api_key)
     journal = Journal(tmp / f"{name}.jsonl", katana="sandbox", stream=stream)
     server = build_server(sandbox_factory(sandbox, settings, pacer=no_wait_pacer()), journal,
-                          locks=locks, results=results)
+                          locks=locks, results=results, **options)
     return server, journal
 
 
@@ -70,8 +71,9 @@ async def test_one_journal_for_both_and_a_half_done_write_is_settled_by_the_othe
     tmp_path: Path, redis_server: RedisServer  # noqa: F811
 ) -> None:
     sandbox = Sandbox()
-    a, journal_a = replica(sandbox, redis_server.url, tmp_path, "a")
-    b, journal_b = replica(sandbox, redis_server.url, tmp_path, "b")
+    quick = {"deadline_s": 0.2, "request_timeout_s": 0.2}  # a call lasts 0.4 s at most
+    a, journal_a = replica(sandbox, redis_server.url, tmp_path, "a", **quick)
+    b, journal_b = replica(sandbox, redis_server.url, tmp_path, "b", **quick)
     async with Client(a) as c:
         await c.call_tool("create_serial_numbers", {"resource_type": "ManufacturingOrder",
                                                     "resource_id": 1003,
@@ -80,6 +82,10 @@ async def test_one_journal_for_both_and_a_half_done_write_is_settled_by_the_othe
     # replica A dies between its intent and the POST's outcome: only the intent remains
     journal_a.intent("create_serial_numbers", {"resource_type": "ManufacturingOrder",
                                                "resource_id": 1003, "serial_numbers": ["ONE-1"]})
+    async with Client(b) as c:  # at once: A's call may still be running, so B leaves it
+        await c.list_tools()
+    assert journal_a.recent()[-1]["phase"] == "intent"
+    await anyio.sleep(0.5)  # no call can still be running it now
     async with Client(b) as c:  # B's start settles it by re-reading the resource
         await c.list_tools()
     last = journal_a.recent()[-1]
