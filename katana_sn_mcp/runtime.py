@@ -105,13 +105,10 @@ def make_shared_state(
 
 
 def require_redis(settings: Settings) -> None:
-    """At start-up: when Redis is configured it must answer (raises RedisUnavailable),
-    and its URL is a secret from here on."""
-    from katana_sn_mcp import redact
-
+    """At start-up: when Redis is configured it must answer (raises RedisUnavailable).
+    Its URL is a secret: `settings.register_secrets` registered it already."""
     url = settings.redis_url
     if url:
-        redact.register_url(url)
         from katana_sn_mcp.state.redis import check
 
         check(url)

@@ -63,7 +63,9 @@ def serve(args: argparse.Namespace) -> None:
         key = settings.api_key
         pacer = make_pacer(settings, key)
         factory = client_factory(settings, pacer=pacer)
-    locks, results, journal.stream = make_shared_state(settings, key)
+    locks, results, stream = make_shared_state(settings, key)
+    if journal.path is not None:  # --no-journal: neither the file nor the shared stream
+        journal.stream = stream
     state_key = settings.katana_sn_mcp_state_key
     server = build_server(factory, journal, locks=locks, results=results,
                           state_key=state_key.get_secret_value() if state_key else None,

@@ -192,3 +192,4 @@ def register_secrets() -> None:
     redact.register(os.environ.get("KATANA_API_KEY"), os.environ.get("KATANA_SN_MCP_TOKEN"),
                     os.environ.get("KATANA_SN_MCP_STATE_KEY"))
     redact.register_url(os.environ.get("KATANA_BASE_URL"))
+    redact.register_url(os.environ.get("KATANA_SN_MCP_REDIS_URL"))

@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from bench.replicas import free_port
+from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.pacing import Pacer, SharedStateUnavailable
 from katana_sn_mcp.state import LockUnavailable
 from katana_sn_mcp.state.redis import (
@@ -277,9 +278,10 @@ def test_the_journal_stream_is_shared_bounded_and_redacted(redis_server: RedisSe
     try:
         one = RedisJournalStream(redis_server.url, namespace("k"), maxlen=50)
         two = RedisJournalStream(redis_server.url, namespace("k"), maxlen=50)
+        writer = Journal(None, stream=one)  # every line reaches the stream through Journal
         for i in range(500):
-            one.append({"tool": "create_serial_numbers", "n": i,
-                        "error": "echo sk-journal-stream-secret"})
+            writer.outcome("w", "create_serial_numbers", n=i,
+                           error="echo sk-journal-stream-secret")
         recent = two.recent(3)
         assert [e["n"] for e in recent] == [497, 498, 499]  # oldest first
         assert "sk-journal-stream-secret" not in str(recent)

@@ -33,7 +33,6 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
-from katana_sn_mcp import redact
 from katana_sn_mcp.katana.pacing import SharedStateUnavailable
 from katana_sn_mcp.state import LockUnavailable
 
@@ -298,7 +297,7 @@ class RedisJournalStream:
         self.key, self.maxlen = f"{ns}:journal", maxlen
 
     def append(self, entry: dict[str, Any]) -> None:
-        blob = json.dumps(redact.value(entry), default=str, ensure_ascii=False)
+        blob = json.dumps(entry, default=str, ensure_ascii=False)  # Journal redacted it
         try:
             self._client.xadd(self.key, {"entry": blob}, maxlen=self.maxlen, approximate=True)
         except RedisError as exc:
