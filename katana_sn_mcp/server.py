@@ -19,7 +19,7 @@ from katana_sn_mcp.prompt_library import register_prompts
 from katana_sn_mcp.redact_mcp import RedactResults
 from katana_sn_mcp.resources import register_resources
 from katana_sn_mcp.state.memory import MemoryLocks, MemoryResults
-from katana_sn_mcp.strict_args import RejectUnknownArguments
+from katana_sn_mcp.strict_args import CheckArguments
 from katana_sn_mcp.tools import register_tools
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
                     lifespan=lifespan, request_state_security=security)
     mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
-    mcp.middleware.append(RejectUnknownArguments(mcp))
+    mcp.middleware.append(CheckArguments(mcp))
     register_tools(mcp)
     register_resources(mcp, journal)
     register_prompts(mcp)

@@ -60,7 +60,6 @@ class CheckArguments(ServerMiddleware[Any]):
         return _plain(await call_next(ctx))
 
 
-RejectUnknownArguments = CheckArguments  # the name server.py registers
 
 
 def _refusal(text: str) -> CallToolResult:

@@ -118,11 +118,6 @@ class TokenBook:
     def configured(self) -> bool:
         return self._single is not None or self.path is not None
 
-    def names(self) -> set[str]:
-        if self.path is not None:
-            self._load()
-        return set(self._entries.values()) | ({SINGLE_NAME} if self._single else set())
-
     def lookup(self, presented: bytes) -> str | None:
         """The name for a presented token, or None. Checks every entry (constant time)."""
         if self.path is not None:
@@ -188,6 +183,3 @@ class SessionQuota:
             return
         entry[0] = max(0, entry[0] - 1)
         entry[1] = self.clock()
-
-    def count(self, name: str) -> int:
-        return len(self._prune(name))

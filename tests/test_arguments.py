@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from katana_sn_mcp.arguments import check_arguments, show
-from katana_sn_mcp.strict_args import CheckArguments, RejectUnknownArguments
+from katana_sn_mcp.strict_args import CheckArguments
 from tests.conftest import Harness, text
 
 pytestmark = pytest.mark.anyio
@@ -89,7 +89,7 @@ def _strict_server() -> MCPServer:
     """A tool with a constraint the hand-written check does not know (multipleOf), so the
     SDK's own pydantic validation answers: the middleware must still make it plain."""
     mcp = MCPServer("t")
-    mcp.middleware.append(RejectUnknownArguments(mcp))
+    mcp.middleware.append(CheckArguments(mcp))
 
     @mcp.tool()
     def pack(size: Annotated[int, Field(multiple_of=5)]) -> int:
@@ -123,14 +123,12 @@ async def test_the_resource_template_refuses_ids_outside_the_katana_range(harnes
         assert ok.contents and harness.sandbox.requests  # the largest id is read from Katana
 
 
-def test_the_check_reads_refs_type_lists_and_alias() -> None:
-    """Schemas built by pydantic may use $defs/$ref and `type: [..., "null"]`; the old
-    class name stays importable for server.py."""
+def test_the_check_reads_refs_and_type_lists() -> None:
+    """Schemas built by pydantic may use $defs/$ref and `type: [..., "null"]`."""
     schema = {"$defs": {"Id": {"type": "integer", "minimum": 1}},
               "properties": {"a": {"$ref": "#/$defs/Id"}, "b": {"type": ["integer", "null"]}},
               "required": ["a"]}
     assert check_arguments("t", schema, {"a": "5", "b": "6"}) == ({"a": 5, "b": 6}, [])
     assert check_arguments("t", schema, {"a": "0", "b": None})[1] == [
         'a: got "0"; expected a whole number of at least 1.']
-    assert RejectUnknownArguments is CheckArguments
     assert show("\u202e" + "x" * 50) == '"\\u202e' + "x" * 39 + '…" (51 characters)'

@@ -149,10 +149,6 @@ class Answer:
         return cls(status=exc.status, sends=exc.sends, no_answer=reason, name=exc.body.name,
                    message=exc.body.message or None)
 
-    @property
-    def answered(self) -> bool:
-        return self.status is not None
-
     def sentence(self) -> str:
         """`Katana answered 500 InternalServerError: ...` or why no answer came, with the
         number of sends when it was more than one."""

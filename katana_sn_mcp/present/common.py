@@ -10,7 +10,7 @@ from typing import Any
 from katana_sn_mcp.katana.errors import Answer
 from katana_sn_mcp.present.budget import NAME_BYTES, WHY_BYTES
 from katana_sn_mcp.present.compress import describe_runs, first_names, id_runs
-from katana_sn_mcp.results import Ids, KatanaAnswer, Reason, Result, Runs
+from katana_sn_mcp.results import Ids, KatanaAnswer, Outcome, Reason, Result, Runs
 
 IDS_SHOWN = 50
 
@@ -83,3 +83,12 @@ def tail(katana: KatanaAnswer | None, steps: Sequence[str], result_id: str | Non
     if result_id:
         lines.append(f"Every item: katana://results/{result_id}")
     return lines
+
+
+def outcome_of(applied: int, refused: int, open_: int) -> Outcome:
+    """One write's outcome from its counts: anything open makes it unknown."""
+    if open_:
+        return "unknown"
+    if applied:
+        return "partially_applied" if refused else "applied"
+    return "not_applied"

@@ -12,6 +12,7 @@ from katana_sn_mcp.present.common import (
     Presented,
     answer,
     now_utc,
+    outcome_of,
     reason,
     reason_lines,
     runs,
@@ -19,7 +20,7 @@ from katana_sn_mcp.present.common import (
     tail,
 )
 from katana_sn_mcp.present.compress import first_names, mixed_scripts, plural
-from katana_sn_mcp.results import CreateResult, Outcome, Reason
+from katana_sn_mcp.results import CreateResult, Reason
 
 
 def _open_kind(facts: CreateFacts, serial: str) -> str:
@@ -31,14 +32,6 @@ def _open_kind(facts: CreateFacts, serial: str) -> str:
     if not facts.clear_answer:
         return "REREAD_FAILED"
     return "NOT_SEEN_AFTER_REPORT" if serial in facts.reported else "NOT_MENTIONED"
-
-
-def outcome_of(applied: int, refused: int, open_: int) -> Outcome:
-    if open_:
-        return "unknown"
-    if applied:
-        return "partially_applied" if refused else "applied"
-    return "not_applied"
 
 
 @dataclass

@@ -6,9 +6,9 @@ from typing import Literal
 
 from katana_sn_mcp.operations import DeleteFacts, DeletePlan
 from katana_sn_mcp.present import words
-from katana_sn_mcp.present.common import Presented, answer, ids, ids_line, tail
+from katana_sn_mcp.present.common import Presented, answer, ids, ids_line, outcome_of, tail
 from katana_sn_mcp.present.compress import plural
-from katana_sn_mcp.results import DeleteResult, Outcome
+from katana_sn_mcp.results import DeleteResult
 
 SHOWN_IN_QUESTION = 20
 
@@ -50,14 +50,6 @@ def present_unsent(plan: DeletePlan, why: Literal["planned", "declined", "cancel
     return Presented(result, summary, is_error=why == "none")
 
 
-def _outcome(removed: int, refused: int, unknown: int) -> Outcome:
-    if unknown:
-        return "unknown"
-    if removed:
-        return "partially_applied" if refused else "applied"
-    return "not_applied"
-
-
 def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
     plan = facts.confirmed
     target = words.where(plan.resource_type, plan.resource_id)
@@ -95,7 +87,7 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
         return Presented(result, summary, is_error=True)
     result = DeleteResult(
         summary=" ".join(parts),
-        outcome=_outcome(len(removed), len(still) + len(absent) + len(moved), len(unknown)),
+        outcome=outcome_of(len(removed), len(still) + len(absent) + len(moved), len(unknown)),
         resource_type=plan.resource_type, resource_id=plan.resource_id,
         requested=len(plan.requested_ids), removed=ids(removed), not_attached=ids(absent + moved),
         still_attached=ids(still), unknown=ids(unknown), delete_sent=True,
