@@ -25,12 +25,9 @@ from typing import Any, NoReturn
 from katana_sn_mcp import __version__
 
 PROG = "katana-sn-mcp"
-COMMANDS = ("serve", "demo", "doctor", "journal")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_SANDBOX_MODE = "seeds"
-# Options followed by a value: that value is never a command name (`--sandbox-state demo`).
-VALUE_OPTIONS = frozenset({"--sandbox-mode", "--sandbox-state", "--host", "--port", "--log-level"})
 # After Ctrl-C the stdio server gets this long to shut down cleanly; then the process ends.
 SIGINT_GRACE_SECONDS = 1.5
 
@@ -179,19 +176,24 @@ def _owners(p: argparse.ArgumentParser) -> dict[str, list[str]]:
     return owners
 
 
-def with_command(argv: Sequence[str]) -> list[str]:
+def with_command(p: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
     """`serve` is the default command, and the command may come after options
-    (`katana-sn-mcp --sandbox doctor`, as the old single parser allowed): put it first."""
+    (`katana-sn-mcp --sandbox doctor`, as the old single parser allowed): put it first.
+    An option's value is never taken for a command (`--sandbox-state demo`); which options
+    take one is read from the parser, so a new option cannot be missed."""
     args = list(argv)
     if not args:
         return ["serve"]
+    commands = _subparsers(p).choices
+    takes_value = {o for cmd in commands.values() for a in cmd._actions if a.nargs != 0
+                   for o in a.option_strings}
     skip = False
     for i, token in enumerate(args):
         if skip:
             skip = False
         elif token.startswith("-"):
-            skip = token in VALUE_OPTIONS
-        elif token in COMMANDS:
+            skip = token in takes_value
+        elif token in commands:
             return [token, *args[:i], *args[i + 1:]]
         else:
             break
@@ -204,7 +206,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse, refuse options the command does not take and combinations that would be
     silently ignored, then fill in the defaults those checks needed to see as unset."""
     p = parser()
-    args, extra = p.parse_known_args(with_command(sys.argv[1:] if argv is None else argv))
+    args, extra = p.parse_known_args(with_command(p, sys.argv[1:] if argv is None else argv))
     command: argparse.ArgumentParser = _subparsers(p).choices[args.command]
     if extra:
         owners = _owners(p)
