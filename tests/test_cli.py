@@ -127,6 +127,14 @@ def test_an_option_that_would_be_ignored_is_refused(argv: list[str], named: str)
     refused(run(*argv), named)
 
 
+@pytest.mark.parametrize("argv", [["--limit", "5", "journal"], ["--sandbox", "--sandbox-state", "demo", "doctor"]])
+def test_the_command_may_follow_options_and_a_value_is_never_a_command(argv: list[str]) -> None:
+    from katana_sn_mcp.cli import parse
+
+    args = parse(argv)
+    assert args.command == argv[-1]
+
+
 def test_a_mistyped_command_is_one_line() -> None:
     refused(run("serv"), "invalid choice: 'serv'", "serve")
 
