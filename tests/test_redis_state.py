@@ -314,3 +314,18 @@ async def test_a_write_applied_before_redis_was_lost_is_still_reported_applied(
     assert minted.structured_content["outcome"] == "applied"
     outcomes = [e for e in journal.recent() if e["phase"] == "outcome"]
     assert [e["outcome"] for e in outcomes] == ["applied"]
+
+
+async def test_a_long_hold_seen_by_another_replica_fails_at_once_here(
+        redis_server: RedisServer) -> None:
+    """Katana told replica A to hold for 90 s; B's call may wait 60 s at most, so it is
+    refused now ("not sent"), not after sleeping through its deadline."""
+    from katana_sn_mcp.katana.errors import GateClosed
+
+    a = Pacer(60, 60, shared=budget(redis_server, 60, 60))
+    b = Pacer(60, 60, shared=budget(redis_server, 60, 60))
+    a.hold_for(90)
+    await anyio.sleep(0.05)  # shared in the background
+    with anyio.fail_after(2), pytest.raises(GateClosed) as caught:
+        await b.acquire(max_wait=60)
+    assert 85 < caught.value.wait_s <= 90

@@ -25,7 +25,6 @@ from katana_sn_mcp import __version__
 from katana_sn_mcp.katana.errors import (
     Answer,
     DeadlineExceeded,
-    GateClosed,
     KatanaError,
     NotSent,
     RateLimitedError,
@@ -285,15 +284,13 @@ class KatanaClient:
         """Wait for the rate budget, but never past the call's deadline: a request that
         cannot start in time is not sent at all, and the caller says so. Returns the
         request's slot in the budget."""
-        gate = self.pacer.gate_wait()
-        if gate > self.retry.max_retry_after:  # closed by an earlier 429: fail now, not later
-            raise GateClosed(gate)
+        longest = self.retry.max_retry_after  # a longer hold fails now, not later
         end = deadline.get()
         if end is None:
-            return await self.pacer.acquire()
+            return await self.pacer.acquire(max_wait=longest)
         slot = None
         with anyio.move_on_after(max(0.0, end - time.monotonic())):
-            slot = await self.pacer.acquire()
+            slot = await self.pacer.acquire(max_wait=longest)
         if slot is None or time.monotonic() > end:  # a place it took stays counted: harmless
             raise DeadlineExceeded("the call's deadline passed before the request was sent")
         return slot

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import anyio
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
 
-from katana_sn_mcp.katana.errors import SharedStateUnavailable
+from katana_sn_mcp.katana.errors import GateClosed, SharedStateUnavailable
 
 __all__ = ["Pacer", "SharedBudget", "SharedStateUnavailable"]
 
@@ -102,19 +102,27 @@ class Pacer:
         self._pushes: set[asyncio.Task[None]] = set()
         self.acquired = 0
 
-    async def acquire(self) -> str:
+    async def acquire(self, max_wait: float | None = None) -> str:
         """Wait until one more request fits in the window (and any server-side gate opened).
-        Returns the request's slot, for `settle` once its answer is back. With a shared
+        Returns the request's slot, for `settle` once its answer is back. Raises
+        `GateClosed` at once when Katana asked to hold requests longer than `max_wait`
+        (as seen by this process or, with a shared budget, by any replica). With a shared
         budget, raises `SharedStateUnavailable` rather than send a request the other
         replicas do not know about."""
+        self._refuse_longer_than(self._gate_until, max_wait)
         slot = f"katana:{uuid.uuid4().hex}"
         if self.shared is not None:
-            await self._acquire_shared(self.shared, slot)
+            await self._acquire_shared(self.shared, slot, max_wait)
         else:
             await self._limiter.try_acquire_async(slot)
             await self._wait_for_local_gate()
         self.acquired += 1
         return slot
+
+    def _refuse_longer_than(self, until: float, max_wait: float | None) -> None:
+        wait = until - self._clock()
+        if max_wait is not None and wait > max_wait:
+            raise GateClosed(wait)
 
     async def settle(self, slot: str) -> None:
         """The request in `slot` has its answer (or failed): Katana counted it by now at the
@@ -137,29 +145,28 @@ class Pacer:
             await self._sleep(step)
             waited += step
 
-    async def _acquire_shared(self, shared: SharedBudget, slot: str) -> None:
+    async def _acquire_shared(self, shared: SharedBudget, slot: str,
+                              max_wait: float | None) -> None:
         """Gate first (read from the store, re-read after each sleep, since another replica
         may have extended it meanwhile), then the shared window. A request is counted in
         the window when it is about to leave, not before a long sleep, so the window's
         timestamps stay true (waiting for the gate after the window made 429s more
         frequent, measured with bench/replicas.py)."""
-        await self._wait_for_gate(shared)
+        await self._wait_for_gate(shared, max_wait)
         await shared.take(slot)
 
-    async def _wait_for_gate(self, shared: SharedBudget) -> None:
+    async def _wait_for_gate(self, shared: SharedBudget, max_wait: float | None) -> None:
         waited = 0.0
         while waited < self.max_gate_s:
             until = max(self._gate_until, await shared.gate_until())
+            if not waited:  # another replica may have been told to hold far longer
+                self._refuse_longer_than(until, max_wait)
             wait = until - self._clock()
             if wait <= 0:
                 return
             step = min(wait, self.max_gate_s - waited)
             await self._sleep(step)
             waited += step
-
-    def gate_wait(self) -> float:
-        """Seconds until this process's gate opens (0 when open), without waiting."""
-        return max(0.0, self._gate_until - self._clock())
 
     def observe(self, headers: object) -> None:
         """Close the gate until Reset when Katana says the budget is spent."""
