@@ -64,33 +64,28 @@ def sandbox_factory(sandbox: Any, settings: Settings, **kw: Any) -> Callable[[],
 
 
 def make_pacer(settings: Settings, api_key: str) -> Pacer:
-    """The in-process pacer, or one whose window and gate live in Redis, keyed by a hash
-    of `api_key` so every replica using that Katana account spends the same budget."""
+    """The pacer alone (for commands that hold no locks or results)."""
+    return make_shared_state(settings, api_key)[0]
+
+
+def make_shared_state(
+    settings: Settings, api_key: str,
+) -> tuple[Pacer, WriteLocks, ResultStore, RedisJournalStream | None]:
+    """(pacer, write locks, result store, journal stream or None): in memory without
+    KATANA_SN_MCP_REDIS_URL; with it, in Redis through one connection pool, under a hash
+    of `api_key` (the sandbox's with --sandbox), so every replica using that Katana account
+    spends one budget."""
     from katana_sn_mcp.katana.pacing import Pacer
+    from katana_sn_mcp.present.budget import RECENT_RESULTS
 
     limit, window = settings.katana_rate_limit, settings.katana_rate_window
     url = settings.redis_url
     if not url:
-        return Pacer(limit, window)
-    from katana_sn_mcp.state.redis import RedisBudget, connect, namespace
-
-    return Pacer(limit, window, shared=RedisBudget(connect(url), namespace(api_key), limit, window))
-
-
-def make_shared_state(
-    settings: Settings, api_key: str | None = None,
-) -> tuple[WriteLocks, ResultStore, RedisJournalStream | None]:
-    """(write locks, result store, journal stream or None): memory without
-    KATANA_SN_MCP_REDIS_URL, Redis with it. `api_key` defaults to the configured Katana
-    key (pass the sandbox's for --sandbox); only its hash names the Redis keys."""
-    from katana_sn_mcp.present.budget import RECENT_RESULTS
-
-    url = settings.redis_url
-    if not url:
         from katana_sn_mcp.state.memory import MemoryLocks, MemoryResults
 
-        return MemoryLocks(), MemoryResults(RECENT_RESULTS), None
+        return Pacer(limit, window), MemoryLocks(), MemoryResults(RECENT_RESULTS), None
     from katana_sn_mcp.state.redis import (
+        RedisBudget,
         RedisJournalStream,
         RedisLocks,
         RedisResults,
@@ -98,9 +93,9 @@ def make_shared_state(
         namespace,
     )
 
-    ns = namespace(api_key or settings.api_key or "")
-    client = connect(url)  # one pool for locks and results; connections open on first use
-    return (RedisLocks(client, ns), RedisResults(client, ns, RECENT_RESULTS),
+    ns, client = namespace(api_key), connect(url)  # connections open on first use
+    return (Pacer(limit, window, shared=RedisBudget(client, ns, limit, window)),
+            RedisLocks(client, ns), RedisResults(client, ns, RECENT_RESULTS),
             RedisJournalStream(url, ns))
 
 

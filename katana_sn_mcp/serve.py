@@ -10,7 +10,6 @@ from katana_sn_mcp import redact
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.runtime import (
     client_factory,
-    make_pacer,
     make_shared_state,
     readiness,
     require_redis,
@@ -55,15 +54,14 @@ def serve(args: argparse.Namespace) -> None:
         sandbox = make_sandbox(args)
         redact.say(sandbox.describe())  # type: ignore[attr-defined]
         key = sandbox.config.api_key  # type: ignore[attr-defined]
-        pacer = make_pacer(settings, key)
+        pacer, locks, results, stream = make_shared_state(settings, key)
         factory = sandbox_factory(sandbox, settings, pacer=pacer)
     else:
         if not settings.api_key:
             raise MissingApiKey()  # before anything starts
         key = settings.api_key
-        pacer = make_pacer(settings, key)
+        pacer, locks, results, stream = make_shared_state(settings, key)
         factory = client_factory(settings, pacer=pacer)
-    locks, results, stream = make_shared_state(settings, key)
     if journal.path is not None:  # --no-journal: neither the file nor the shared stream
         journal.stream = stream
     state_key = settings.katana_sn_mcp_state_key

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.anyio
 def replica(sandbox: Sandbox, url: str, tmp: Path, name: str,
             **options: Any) -> tuple[Any, Journal]:
     settings = Settings(katana_sn_mcp_redis_url=url)  # type: ignore[call-arg]
-    locks, results, stream = make_shared_state(settings, sandbox.config.api_key)
+    _, locks, results, stream = make_shared_state(settings, sandbox.config.api_key)
     journal = Journal(tmp / f"{name}.jsonl", katana="sandbox", stream=stream)
     server = build_server(sandbox_factory(sandbox, settings, pacer=no_wait_pacer()), journal,
                           locks=locks, results=results, **options)
