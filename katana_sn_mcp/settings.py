@@ -137,9 +137,9 @@ class Settings(BaseSettings):
     def _long_state_key(cls, value: Any) -> Any:
         raw = _raw(value)
         if isinstance(raw, str):
-            problem = secret_problem(raw) or (
-                "is too short: use at least 32 characters (e.g. openssl rand -hex 32)"
-                if len(raw) < 32 else None)
+            from katana_sn_mcp.tokens import weak_token_problem
+
+            problem = secret_problem(raw) or weak_token_problem(raw)
             if problem:
                 raise ValueError(problem)
         return value

@@ -88,7 +88,7 @@ BAD = [
     ("KATANA_BASE_URL", "https://api.katanamrp.com:99999/v1", "port"),
     ("KATANA_BASE_URL", "api.katanamrp.com/v1", "http:// or https://"),
     ("KATANA_SN_MCP_TOKEN", f"{SECRET} ", "whitespace"),
-    ("KATANA_SN_MCP_STATE_KEY", "k3y-tiny", "too short"),
+    ("KATANA_SN_MCP_STATE_KEY", "k3y-tiny", "shorter than 32 characters"),
 ]
 
 
