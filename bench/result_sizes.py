@@ -4,7 +4,6 @@ against the sandbox. Deterministic: the same inputs give the same bytes."""
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
@@ -13,17 +12,11 @@ from mcp import Client
 
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.pacing import Pacer
-from katana_sn_mcp.present.budget import RESULT_BYTES, SMALL_RESULT_BYTES
+from katana_sn_mcp.present.budget import RESULT_BYTES, SMALL_RESULT_BYTES, result_bytes
 from katana_sn_mcp.runtime import sandbox_factory
 from katana_sn_mcp.sandbox import Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
-
-
-def _bytes(result: Any) -> int:
-    blocks = sum(len(json.dumps(c.model_dump(mode="json", exclude_none=True)).encode())
-                 for c in result.content)
-    return blocks + len(json.dumps(result.structured_content or {}).encode())
 
 
 def _serials(n: int) -> list[str]:
@@ -39,19 +32,19 @@ async def _row(n: int) -> dict[str, Any]:
     mo = {"resource_type": "ManufacturingOrder", "resource_id": 1003}
     out: dict[str, Any] = {"n": n}
     async with Client(server) as c:
-        out["mint"] = _bytes(await c.call_tool("create_serial_numbers",
+        out["mint"] = result_bytes(await c.call_tool("create_serial_numbers",
                                                {**mo, "serial_numbers": serials}))
-        out["re-mint (all DUPLICATE)"] = _bytes(await c.call_tool(
+        out["re-mint (all DUPLICATE)"] = result_bytes(await c.call_tool(
             "create_serial_numbers", {**mo, "serial_numbers": serials}))
-        out["transfer, verify=false"] = _bytes(await c.call_tool("create_serial_numbers", {
+        out["transfer, verify=false"] = result_bytes(await c.call_tool("create_serial_numbers", {
             "resource_type": "SalesOrderRow", "resource_id": 3001, "serial_numbers": serials,
             "verify": False}))
-        out["verify (all absent)"] = _bytes(await c.call_tool("verify_serial_numbers", {
+        out["verify (all absent)"] = result_bytes(await c.call_tool("verify_serial_numbers", {
             **mo, "expect_attached": serials}))
-        out["list (default page)"] = _bytes(await c.call_tool("list_serial_numbers", {
+        out["list (default page)"] = result_bytes(await c.call_tool("list_serial_numbers", {
             "resource_type": "SalesOrderRow", "resource_id": 3001}))
         ids = [r.id for r in sandbox.serials_on("SalesOrderRow", 3001)]
-        out["delete"] = _bytes(await c.call_tool("delete_serial_numbers", {
+        out["delete"] = result_bytes(await c.call_tool("delete_serial_numbers", {
             "resource_type": "SalesOrderRow", "resource_id": 3001, "ids": ids,
             "confirm": True}))
     out["largest"] = max(v for k, v in out.items() if k != "n")

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import anyio
 
 from katana_sn_mcp import redact
+from katana_sn_mcp.present.budget import result_bytes
 
 
 def _show(out: TextIO, step: str, tool: str, args: dict[str, Any], result: Any) -> None:
@@ -27,7 +28,7 @@ def _render(step: str, tool: str, args: dict[str, Any], result: Any) -> str:
     """The call, then the text block exactly as the assistant reads it, and its size."""
     texts = [c.text for c in result.content if getattr(c, "type", "") == "text"]
     links = [str(c.uri) for c in result.content if getattr(c, "type", "") == "resource_link"]
-    size = sum(len(t.encode()) for t in texts) + len(json.dumps(result.structured_content or {}))
+    size = result_bytes(result)
     mark = "✗ tool error" if result.is_error else "←"
     body = "\n".join(texts).replace("\n", "\n  ")
     lines = [f"\n── {step}", f"→ {tool}({json.dumps(args)})", f"{mark} {body}"]

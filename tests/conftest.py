@@ -21,6 +21,7 @@ from mcp.types import CallToolResult
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.client import RetryPolicy
 from katana_sn_mcp.katana.pacing import Pacer
+from katana_sn_mcp.present.budget import result_bytes
 from katana_sn_mcp.runtime import sandbox_factory
 from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
 from katana_sn_mcp.server import build_server
@@ -118,8 +119,4 @@ def whole(result: CallToolResult) -> dict[str, Any]:
     return out
 
 
-def size(result: CallToolResult) -> int:
-    """Bytes the host receives: every content block and the structured content."""
-    blocks = sum(len(json.dumps(c.model_dump(mode="json", exclude_none=True)).encode())
-                 for c in result.content)
-    return blocks + len(json.dumps(result.structured_content or {}).encode())
+size = result_bytes  # bytes the host receives: every content block and the structured content
