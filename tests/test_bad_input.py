@@ -1,13 +1,15 @@
 """Bad arguments give one plain sentence per problem and never reach Katana.
 
-Every row runs through a real MCP Client in both protocol eras and both sandbox modes; the
-sandbox must have seen zero requests, and no text may carry pydantic's dump or its URL."""
+Every row runs through a real MCP Client in both protocol eras; the sandbox must have seen
+zero requests, and no text may carry pydantic's dump or its URL. One sandbox mode suffices:
+a refusal happens before anything is sent, so Katana's behaviour cannot change it (the
+last test below still runs in both)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Harness, text
+from tests.conftest import Harness, make_harness, text
 
 pytestmark = pytest.mark.anyio
 
@@ -111,10 +113,16 @@ BAD = [
 ]
 
 
+@pytest.fixture
+def seeds_harness(tmp_path, era: str) -> Harness:  # type: ignore[no-untyped-def]
+    return make_harness(tmp_path, era=era, mode="seeds")
+
+
 @pytest.mark.parametrize(("tool", "args", "says"), BAD)
 async def test_bad_input_is_a_tool_error_and_sends_nothing(
-    harness: Harness, tool: str, args: dict, says: str
+    seeds_harness: Harness, tool: str, args: dict, says: str
 ) -> None:
+    harness = seeds_harness
     r = await harness.call(tool, args)
     assert r.is_error
     said = text(r)
