@@ -85,10 +85,12 @@ def call_overhead(n: int) -> dict[str, Any]:
         tool, direct = anyio.run(run)
     echo = _echo_floor(n)
     t, d = statistics.median(tool), statistics.median(direct)
+    # The floor of a tool that makes one GET is the SDK's own stdio round trip (the echo
+    # tool) plus that GET; ratio_to_floor is what this server adds on top of both.
     return {"calls": n, "tool_median_ms": round(t * 1000, 2),
-            "direct_httpx_median_ms": round(d * 1000, 2), "ratio": round(t / d, 2),
-            "target_ratio": 1.5, "sdk_echo_over_stdio_ms": round(echo * 1000, 2),
-            "floor_ratio_sdk_plus_get": round((echo + d) / d, 2)}
+            "direct_httpx_median_ms": round(d * 1000, 2), "ratio_to_get": round(t / d, 2),
+            "sdk_echo_over_stdio_ms": round(echo * 1000, 2),
+            "ratio_to_floor": round(t / (echo + d), 2)}
 
 
 def _echo_floor(n: int) -> float:

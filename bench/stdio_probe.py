@@ -1,5 +1,6 @@
 """Spawn an MCP server over stdio the way a host does and measure it with raw JSON-RPC:
-time to `initialize` + `tools/list`, the tools/list size, and the process's VmHWM."""
+time to `initialize` + `tools/list`, then (optionally) to the first tool result, the
+tools/list size, and the process's VmHWM."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass
 class Probe:
-    seconds: float
+    seconds: float  # spawn -> initialize + tools/list answered
     tools_list_bytes: int
     vm_hwm_kib: int
+    first_result_s: float | None = None  # spawn -> first tools/call answered, when asked for
 
 
 def _send(proc: subprocess.Popen, msg: dict) -> None:
@@ -42,7 +44,8 @@ def vm_hwm_kib(pid: int) -> int:
     return -1
 
 
-def probe(argv: list[str], env: dict[str, str] | None = None) -> Probe:
+def probe(argv: list[str], env: dict[str, str] | None = None,
+          call: tuple[str, dict] | None = None) -> Probe:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *argv], stdin=subprocess.PIPE,
@@ -56,8 +59,16 @@ def probe(argv: list[str], env: dict[str, str] | None = None) -> Probe:
         _send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
         listing = _read(proc, 2)
         elapsed = time.perf_counter() - start
+        first = None
+        if call is not None:
+            _send(proc, {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                         "params": {"name": call[0], "arguments": call[1]}})
+            answer = json.loads(_read(proc, 3))
+            first = time.perf_counter() - start
+            if "error" in answer or answer["result"].get("isError"):
+                raise RuntimeError(f"{call[0]} failed: {str(answer)[:500]}")
         hwm = vm_hwm_kib(proc.pid)
-        return Probe(elapsed, len(listing), hwm)
+        return Probe(elapsed, len(listing), hwm, first)
     finally:
         proc.stdin.close()
         try:
