@@ -21,7 +21,6 @@ min/maxLength, pattern. What it misses, the SDK still refuses (strict_args rewri
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import unicodedata
@@ -82,6 +81,8 @@ def _escape(ch: str) -> str:
 
 
 def _unknown(label: str, name: str, properties: dict[str, Any], tool: str | None) -> str:
+    import difflib  # only for a refused argument: not worth every start's import
+
     guess = difflib.get_close_matches(name, list(properties), n=1)
     hint = f" (did you mean {guess[0]}?)" if guess else ""
     if tool is None:

@@ -43,13 +43,14 @@ def serve(args: argparse.Namespace) -> None:
         except (RefusedBind, TokensFileError) as exc:
             redact.say(f"katana-sn-mcp: {exc}")
             sys.exit(2)
-    from katana_sn_mcp.state.redis import RedisUnavailable
+    if settings.redis_url:  # Redis configured: reachable now, or one line and exit 2
+        from katana_sn_mcp.state.redis import RedisUnavailable
 
-    try:
-        require_redis(settings)  # Redis configured: reachable now, or one line and exit 2
-    except RedisUnavailable as exc:
-        redact.say(f"katana-sn-mcp: {exc}")
-        sys.exit(2)
+        try:
+            require_redis(settings)
+        except RedisUnavailable as exc:
+            redact.say(f"katana-sn-mcp: {exc}")
+            sys.exit(2)
     if args.sandbox:
         sandbox = make_sandbox(args)
         redact.say(sandbox.describe())  # type: ignore[attr-defined]
