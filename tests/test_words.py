@@ -86,7 +86,7 @@ This read failed; a read changes nothing. Try again in a moment.
 """, 'never_connected': """\
 The request never reached Katana. Nothing was changed.
 (Katana gave no answer: the connection to Katana could not be opened (sent 4 times))\
-""", 'deadline': "The call's deadline passed while waiting for Katana's rate budget, so the request was not sent. Nothing was changed. Try again in a minute.", 'unstable': 'The listing kept changing while its pages were read (someone is changing SalesOrderRow 7 right now), twice in a row, so it proves nothing. This read changed nothing. Try again in a moment.', 'conflict': """\
+""", 'deadline': "The call's deadline passed while waiting for Katana's rate budget, so the request was not sent. Nothing was changed. Try again in a minute.", 'unstable': 'The listing kept changing while its pages were read (someone is changing SalesOrderRow 7 right now): no two of three reads in a row agreed, so it proves nothing. This read changed nothing. Try again in a moment.', 'conflict': """\
 Katana refused the request. Nothing was changed.
 (Katana answered 409 Conflict)\
 """, 'too_many_pages': 'SalesOrderRow 7 has more serial numbers than one call reads, so this read proves nothing and changed nothing. list_serial_numbers reads them page by page.', 'rate_limited_no_retry_after': """\

@@ -59,6 +59,11 @@ class RetryPolicy:
     max_retry_after: float = 60.0  # a longer Retry-After is reported, not waited for
 
 
+def _unique(ids: list[int | None]) -> bool:
+    known = [i for i in ids if i is not None]
+    return len(known) == len(set(known))
+
+
 class KatanaClient:
     """Async client for GET/POST/DELETE /serial_numbers."""
 
@@ -140,39 +145,69 @@ class KatanaClient:
         self, *, resource_type: str | None = None, resource_id: int | None = None,
         on_page: PageCallback | None = None,
     ) -> list[SerialRecord]:
-        """Every row matching the filters, from a read that held still. Katana pages by
-        offset, so a row added or removed on an early page while later pages are read
-        shifts rows: one is seen twice or not at all. A read is trusted when no id repeats
-        and the total Katana reports stayed equal to the rows read; otherwise it is read
-        again, and a second unstable read raises UnstableRead (absence cannot be proven)."""
-        for _ in range(2):
-            rows, stable = await self._read_pages(resource_type, resource_id, on_page)
-            if stable:
+        """Every row matching the filters, from a read that held still.
+
+        Katana pages by offset, so a row added or removed on an early page while later
+        pages are read shifts the rows after it: one is then seen twice or not at all, and
+        "not attached" or "removed" would be claimed of a row that is there. So:
+        - rows on one page only (the pages after it empty) are one answer, one moment:
+          trusted as they are;
+        - with `X-Pagination` on every page, the read is trusted when the total stayed
+          the same on every page, equals the rows read, and no id came twice (any single
+          add or remove changes the total). Not caught: an add and a remove in the same
+          gap between two pages, which keep the total; reading twice to catch that would
+          double every long read under a limit of 60 requests a minute;
+        - without a total (whether Katana sends one on /serial_numbers is unknown), a
+          multi-page read is trusted only when the next full read returns the same ids in
+          the same order: a shift while either read ran makes them differ.
+        At most three reads; if none is trusted, UnstableRead: the listing changed while it
+        was read, and absence cannot be proven from it.
+        """
+        previous: list[int | None] | None = None
+        pages_read = 0
+
+        async def progress(_page: int, rows: int) -> None:
+            nonlocal pages_read
+            pages_read += 1  # progress only ever grows, across reads too
+            if on_page is not None:
+                await on_page(pages_read, rows)
+
+        for _ in range(3):
+            rows, filled, consistent = await self._read_pages(resource_type, resource_id,
+                                                              progress)
+            if filled == 1 or consistent is True:
                 return rows
-        raise UnstableRead("the listing changed while its pages were read, twice")
+            ids = [r.id for r in rows] if consistent is None else None
+            if ids is not None and ids == previous:
+                return rows
+            previous = ids
+        raise UnstableRead("the listing changed while its pages were read")
 
     async def _read_pages(
-        self, resource_type: str | None, resource_id: int | None, on_page: PageCallback | None,
+        self, resource_type: str | None, resource_id: int | None, on_page: PageCallback,
         max_pages: int = 400,
-    ) -> tuple[list[SerialRecord], bool]:
+    ) -> tuple[list[SerialRecord], int, bool | None]:
+        """(rows, pages with rows, consistent): see list_all. `consistent` is True when
+        Katana's total held and matches, False when it did not (or an id came twice), None
+        when Katana sent no total and only a second read can tell."""
         rows: list[SerialRecord] = []
         totals: set[int | None] = set()
         for page in range(1, max_pages + 1):
             batch, last, total = await self._page(resource_type, resource_id, page, PAGE_SIZE)
             rows.extend(batch)
             totals.add(total)
-            if on_page is not None:
-                await on_page(page, len(rows))
+            await on_page(page, len(rows))
             if last or len(batch) < PAGE_SIZE:
                 break
         else:
             raise TransportError(f"the listing did not end after {max_pages} pages "
                                  f"({max_pages * PAGE_SIZE:,} rows)", may_have_applied=False,
                                  reason="too_many_pages", status=200)
-        ids = [r.id for r in rows if r.id is not None]
-        stable = len(ids) == len(set(ids)) and (
-            page == 1 or totals == {len(rows)} or totals == {None})
-        return rows, stable
+        filled = page if rows and len(batch) else page - 1  # the last page may be empty
+        unique = _unique([r.id for r in rows])
+        consistent = (None if totals == {None} and unique else
+                      totals == {len(rows)} and unique)
+        return rows, max(1, filled), consistent
 
     async def _page(
         self, resource_type: str | None, resource_id: int | None, page: int, limit: int

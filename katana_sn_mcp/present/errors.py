@@ -106,8 +106,8 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = _rate_limited(err, rate_limit)
     elif isinstance(err, UnstableRead):
         text = ("The listing kept changing while its pages were read (someone is changing "
-                f"{target} right now), twice in a row, so it proves nothing. This read changed "
-                "nothing. Try again in a moment.")
+                f"{target} right now): no two of three reads in a row agreed, so it proves "
+                "nothing. This read changed nothing. Try again in a moment.")
     elif isinstance(err, TransportError) and err.reason == "too_many_pages":
         text = (f"{target} has more serial numbers than one call reads, so this read proves "
                 "nothing and changed nothing. list_serial_numbers reads them page by page.")

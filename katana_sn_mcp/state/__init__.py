@@ -10,7 +10,6 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-
 # Every write of ours takes this one lock, whatever resource it names (see WriteLocks).
 ACCOUNT_KEY = "account"
 
