@@ -141,6 +141,13 @@ class KatanaClient:
         rows, _, total = await self._page(resource_type, resource_id, page, limit)
         return rows, total
 
+    async def row_at(self, offset: int, *, resource_type: str | None = None,
+                     resource_id: int | None = None) -> SerialRecord | None:
+        """The row at one offset of a listing (page `offset + 1` of size 1), None past its
+        end: the seam check of a cursor walk, one small request."""
+        rows, _, _ = await self._page(resource_type, resource_id, offset + 1, 1)
+        return rows[0] if rows else None
+
     async def list_all(
         self, *, resource_type: str | None = None, resource_id: int | None = None,
         on_page: PageCallback | None = None,
