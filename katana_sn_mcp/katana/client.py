@@ -5,6 +5,13 @@ pacer and retries. Retries follow one rule: never re-send a request that Katana 
 applied. GET and DELETE are idempotent and retried on 429, 502/503/504 and transport errors;
 POST is retried only when Katana surely did not apply it (429, or a connection that never
 opened).
+
+A 429 is ridden out, not counted: Katana applied nothing, so the request is re-sent after
+the wait Katana asked for (Retry-After, held by the pacer for every caller) as often as it
+takes, until the call's deadline. Other programs on the same key can keep Katana stricter
+than our pacer for a while; a fixed number of attempts then failed calls that had most of
+their time left. It gives up only when Katana's wait is longer than the time left, or the
+deadline passes while waiting, and says which (`RateLimitedError.gave_up`).
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from typing import Any
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
 from katana_sn_mcp import __version__
 from katana_sn_mcp.katana.errors import (
     Answer,
     DeadlineExceeded,
+    GateClosed,
     KatanaError,
     NotSent,
     RateLimitedError,
@@ -49,14 +57,17 @@ GET_RETRYABLE_STATUS = RETRYABLE_STATUS | {500}  # a read changes nothing: 500 i
 PageCallback = Callable[[int, int], Awaitable[None]]
 # The current tool call's deadline (time.monotonic()); no request is *started* after it.
 deadline: ContextVar[float | None] = ContextVar("katana_call_deadline", default=None)
+# When the request now being retried was first sent (monotonic), for calls with no deadline.
+_request_started: ContextVar[float] = ContextVar("katana_request_started", default=0.0)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4  # total tries, the first included
+    attempts: int = 4  # total tries, the first included (1: never retry, not even a 429)
     backoff_initial: float = 0.5  # seconds; exponential with jitter from here
     backoff_max: float = 8.0
     max_retry_after: float = 60.0  # a longer Retry-After is reported, not waited for
+    rate_limited_for: float = 120.0  # how long 429s are ridden out when no call deadline is set
 
 
 def _unique(ids: list[int | None]) -> bool:
@@ -80,6 +91,7 @@ class KatanaClient:
         self.pacer = pacer or Pacer()
         self.retry = retry or RetryPolicy()
         self.requests_sent = 0
+        self._started = _request_started
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={
@@ -247,16 +259,48 @@ class KatanaClient:
 
     def _should_retry(self, method: str, exc: BaseException) -> bool:
         if isinstance(exc, RateLimitedError):
-            wait = exc.retry_after or 0.0
-            if wait > self.retry.max_retry_after:
-                self.pacer.hold_for(wait)  # too long for this call, but binding on every call
-                return False
-            return True
+            return self._ride_out(exc)
         if method == "POST":  # never re-send what Katana may have applied
             return isinstance(exc, TransportError) and not exc.may_have_applied
         if isinstance(exc, ServerError):
             return exc.status in (GET_RETRYABLE_STATUS if method == "GET" else RETRYABLE_STATUS)
         return isinstance(exc, TransportError)
+
+    def _ride_out(self, exc: RateLimitedError) -> bool:
+        """Whether a 429 is worth waiting out: Katana's wait fits in the time left. When it
+        does not, the error records why (`gave_up`), for the words the caller reads."""
+        if self.retry.attempts <= 1:
+            return False
+        wait = exc.retry_after or 0.0
+        end = self._end()
+        left = max(0.0, end - time.monotonic())
+        if wait > self.retry.max_retry_after:
+            self.pacer.hold_for(wait)  # too long for this call, but binding on every call
+            exc.gave_up, exc.time_left = "wait_longer", min(left, self.retry.max_retry_after)
+            return False
+        if left <= 0:
+            exc.gave_up, exc.time_left = "deadline", 0.0
+            return False
+        if wait >= left:
+            exc.gave_up, exc.time_left = "wait_longer", left
+            if exc.retry_after is not None:
+                self.pacer.hold_for(wait)  # binding on every call, this one has no time
+            return False
+        return True
+
+    def _end(self) -> float:
+        """When this call's requests must have started (monotonic): its deadline, or, with
+        none set, `rate_limited_for` after the request began."""
+        end = deadline.get()
+        if end is None:
+            end = self._started.get() + self.retry.rate_limited_for
+        return end
+
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitedError):
+            return False  # bounded by the deadline (_ride_out), not by a count
+        return state.attempt_number >= self.retry.attempts
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -272,8 +316,9 @@ class KatanaClient:
     async def _request(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any, int]:
         """The response, its parsed JSON body (None when empty) and how many times the
         request was sent, after retries. A raised error carries the send count too."""
+        self._started.set(time.monotonic())
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(lambda e: self._should_retry(method, e)),
             reraise=True,
@@ -296,6 +341,13 @@ class KatanaClient:
                 raise
             # a retry could not be sent: what Katana said to the last one sent is the fact
             answered.sends = sends - 1
+            if isinstance(answered, RateLimitedError):  # riding out 429s, time ran out
+                if isinstance(exc, GateClosed):  # another answer asked for a longer hold
+                    answered.gave_up = "wait_longer"
+                    answered.time_left = max(0.0, self._end() - time.monotonic())
+                    answered.retry_after = max(answered.retry_after or 0.0, exc.wait_s)
+                else:
+                    answered.gave_up = "deadline"
             raise answered from exc
         except KatanaError as exc:
             exc.sends = sends
@@ -330,6 +382,7 @@ class KatanaClient:
         end = deadline.get()
         if end is None:
             return await self.pacer.acquire(max_wait=longest)
+        longest = min(longest, max(0.0, end - time.monotonic()))  # nor one past the deadline
         slot = None
         with anyio.move_on_after(max(0.0, end - time.monotonic())):
             slot = await self.pacer.acquire(max_wait=longest)

@@ -62,6 +62,11 @@ class Sandbox:
     def find(self, serial_number: str) -> StoredSerial | None:
         return self.store.find(serial_number)
 
+    def spend(self, requests: int) -> None:
+        """Another program on the same key spends `requests` of the rate window now: ours
+        then meet 429s the pacer could not foresee."""
+        self._window.extend([self.config.clock()] * requests)
+
     def inject(self, fault: Fault) -> None:
         self._faults.append(fault)
 
