@@ -25,6 +25,7 @@ from katana_sn_mcp import redact
 
 log = logging.getLogger(__name__)
 TAIL_BYTES = 4 * 1024 * 1024  # how far back `recent` and `pending` look
+STREAM_TAIL = 10_000  # entries read back from the shared (Redis) journal
 
 
 # One line per entry for a person or a model: no request strings, no items (those stay in
@@ -49,6 +50,15 @@ class Journal:
         self.path = path
         self.katana = katana
         self.stream = stream  # with Redis: one journal for every replica (RedisJournalStream)
+        self.tail_complete = True  # the last read saw every line (not cut at its window)
+
+    def where(self) -> str:
+        """Where this journal is read from, for a person (the file's path; never a URL)."""
+        if self.stream is not None:
+            return "the shared journal in Redis (KATANA_SN_MCP_REDIS_URL)"
+        if self.path is None:
+            return "nowhere: journalling is off"
+        return f"the journal file {self.path}"
 
     def intent(self, tool: str, request: dict[str, Any], **who: Any) -> str:
         """Before a write is sent. Returns the id that ties the outcome line to it."""
@@ -83,13 +93,19 @@ class Journal:
             log.warning("could not append to the journal: %s", exc.strerror)
 
     def _tail(self) -> list[dict[str, Any]]:
+        """This Katana's readable entries from the tail, oldest first; `tail_complete` says
+        whether older lines lay beyond what was read."""
+        self.tail_complete = True
         if self.stream is not None:
-            return [e for e in self.stream.recent(10_000) if e.get("katana") == self.katana]
+            entries = self.stream.recent(STREAM_TAIL)
+            self.tail_complete = len(entries) < STREAM_TAIL
+            return [e for e in entries if e.get("katana") == self.katana]
         if self.path is None or not self.path.exists():
             return []
         with self.path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
             start = max(0, fh.tell() - TAIL_BYTES)
+            self.tail_complete = start == 0
             fh.seek(start)
             data = fh.read()
         lines = data.split(b"\n")
@@ -108,6 +124,10 @@ class Journal:
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` readable entries, oldest first."""
         return self._tail()[-limit:]
+
+    def all_recent(self) -> list[dict[str, Any]]:
+        """Every readable entry of the tail, oldest first (see `tail_complete`)."""
+        return self._tail()
 
     def pending(self, quiet_s: float = 0.0,
                 entries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:

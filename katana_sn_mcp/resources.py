@@ -23,12 +23,20 @@ _ID = re.compile(r"[0-9]{1,10}")
 
 
 def recent_rows(journal: Journal, limit: int = 100) -> str:
-    """The newest journal rows that fit in one result's byte budget, oldest first."""
-    rows = [list(row(e).values()) for e in journal.recent(limit)]
+    """The newest journal rows (at most `limit`) that fit in one result's byte budget,
+    oldest first. `older_not_shown` counts every older line of this Katana's journal that
+    was read back, not only those of the newest `limit`; when the journal holds more than
+    is read back (a file past its tail window, a stream past its cap), it says "at least"."""
+    entries = journal.all_recent()
+    complete = journal.tail_complete
+    rows = [list(row(e).values()) for e in entries[-limit:]]
+    older = len(entries) - len(rows)
     for start in range(len(rows) + 1):
         body: dict[str, Any] = {"columns": COLUMNS, "rows": rows[start:]}
-        if start:
-            body["older_not_shown"] = start
+        if older + start:
+            body["older_not_shown"] = older + start
+            if not complete:
+                body["older_not_shown_at_least"] = True
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         if len(text.encode()) <= RESULT_BYTES:
             break

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from katana_sn_mcp import __version__
+from katana_sn_mcp import __version__, cursors
 from katana_sn_mcp.app_state import AppState
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.present.budget import RECENT_RESULTS
@@ -65,6 +65,7 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
 
     security = None
     if state_key:
+        cursors.use_key(state_key)  # list cursors made by one replica are good on another
         from mcp.server.request_state import RequestStateSecurity
 
         security = RequestStateSecurity(keys=[state_key])

@@ -188,8 +188,14 @@ def register_secrets() -> None:
     import os
 
     from katana_sn_mcp import redact
+    from katana_sn_mcp.tokens import MIN_LENGTH
 
-    redact.register(os.environ.get("KATANA_API_KEY"), os.environ.get("KATANA_SN_MCP_TOKEN"),
+    # A token shorter than MIN_LENGTH is refused on every bind, so it never guards
+    # anything; redacting it would only cut ordinary words ("Katana") out of the output,
+    # the refusal itself included.
+    token = os.environ.get("KATANA_SN_MCP_TOKEN")
+    redact.register(os.environ.get("KATANA_API_KEY"),
+                    token if token and len(token) >= MIN_LENGTH else None,
                     os.environ.get("KATANA_SN_MCP_STATE_KEY"))
     redact.register_url(os.environ.get("KATANA_BASE_URL"))
     redact.register_url(os.environ.get("KATANA_SN_MCP_REDIS_URL"))

@@ -51,10 +51,14 @@ class TokensFileError(RuntimeError):
 
 
 def book_for(single: str | None, path: Path | None, *, local: bool) -> TokenBook:
-    """The start-up check and the book: off this machine, the single token must be long
-    enough to resist guessing (file tokens are only hashes here: the README says how to
-    make long ones)."""
-    if single is not None and not local and (problem := weak_token_problem(single)):
+    """The start-up check and the book: on every bind, loopback included, the single token
+    must be long enough to resist guessing. Length matters on loopback too: the token is
+    redacted out of every answer, so a short one that is an ordinary word (`Katana`) would
+    be cut out of result text and links (`[redacted]://results/…`). (File tokens are only
+    hashes here: the README says how to make long ones.) `local` no longer changes the
+    rule; it is kept for the callers that say where they bind."""
+    del local
+    if single is not None and (problem := weak_token_problem(single)):
         raise TokensFileError(f"KATANA_SN_MCP_TOKEN {problem}")
     return TokenBook(single, path)
 

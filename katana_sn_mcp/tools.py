@@ -136,16 +136,16 @@ def register_read_tools(mcp: MCPServer) -> None:
     ) -> Annotated[CallToolResult, ListResult]:
         """One page of serial numbers: rows for one resource_id, counts per resource otherwise.
         Pass next_cursor back for the next page."""
-        page, skip = 1, 0
         try:
-            if cursor:
-                page, limit, skip = read_cursor(cursor, resource_type, resource_id)
+            place = read_cursor(cursor, resource_type, resource_id) if cursor else None
         except BadCursor as exc:
             raise ToolError(f"{exc}. Nothing was read.") from exc
+        page, limit, skip = place or (1, limit, 0)
         app = state(ctx)
         try:
             with deadline(app):
-                facts = await operations.list_page(app.client, resource_type, resource_id, page, limit)
+                facts = await operations.list_page(app.client, resource_type, resource_id,
+                                                   page, limit, place)
         except KatanaError as exc:
             raise failure(exc, app, f"{resource_type or 'any type'} {resource_id or ''}".strip()) from exc
         return to_call_result(present_page(facts, skip))

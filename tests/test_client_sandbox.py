@@ -51,7 +51,8 @@ async def test_lists_in_both_shapes_and_every_page(shape: str) -> None:
     sandbox.mint("ManufacturingOrder", 1003, [f"L-{i}" for i in range(520)])
     rows = await client.list_all(resource_type="ManufacturingOrder", resource_id=1003)
     assert [r.serial_number for r in rows] == [f"L-{i}" for i in range(520)]
-    assert [q.query["page"] for q in sandbox.requests] == ["1", "2", "3"]
+    # no total from Katana: trusted once a second read returned the same ids
+    assert [q.query["page"] for q in sandbox.requests] == ["1", "2", "3"] * 2
 
 
 async def test_current_era_sentinels_and_404_are_read() -> None:

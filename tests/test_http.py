@@ -30,7 +30,7 @@ from katana_sn_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "team-token-0123456789abcdef"
+TOKEN = "team-token-0123456789abcdef-0123456789"  # 32+ characters, as every bind needs
 
 
 @dataclass

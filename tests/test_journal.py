@@ -133,7 +133,10 @@ async def test_the_journal_resource_stays_within_a_results_budget(tmp_path) -> N
         body = (await client.read_resource("katana://journal/recent")).contents[0].text
     shown = json.loads(body)
     assert len(body.encode()) <= RESULT_BYTES and shown["rows"]
-    assert len(shown["rows"]) + shown["older_not_shown"] == 100  # the newest 100 lines
+    # at most the newest 100 lines shown; every other line (126 in all) counted, truly
+    assert len(shown["rows"]) <= 100
+    assert len(shown["rows"]) + shown["older_not_shown"] == 2 * 63
+    assert "older_not_shown_at_least" not in shown
     assert h.journal_path.stat().st_size > 3 * 10000 * 5  # the file holds every string
 
 

@@ -20,7 +20,9 @@ async def test_a_list_page_and_its_cursor(tmp_path, era) -> None:
     h.sandbox.mint("ManufacturingOrder", 1003, [f"BULK-{i:04d}" for i in range(25)])
     r = await h.call("list_serial_numbers", {"resource_type": "ManufacturingOrder",
                                               "resource_id": 1003, "limit": 3})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 3, 'total': 25, 'columns': ['id', 'serial_number'], 'rows': [[886010, 'BULK-0000'], [886011, 'BULK-0001'], [886012, 'BULK-0002']], 'next_cursor': 'WzIsMywwLCJNYW51ZmFjdHVyaW5nT3JkZXIiLDEwMDNd'}, 'text': """\
+    shown = whole(r)
+    shown["structured"]["next_cursor"] = "<signed>"  # its key is random per process
+    assert shown == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 3, 'total': 25, 'columns': ['id', 'serial_number'], 'rows': [[886010, 'BULK-0000'], [886011, 'BULK-0001'], [886012, 'BULK-0002']], 'next_cursor': '<signed>'}, 'text': """\
 ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.
 886010 BULK-0000
 886011 BULK-0001

@@ -235,7 +235,7 @@ def test_start_up_check_names_the_variable_not_the_password(redis_server: RedisS
     assert "hunter2" not in str(caught.value)
 
 
-async def test_a_lock_is_exclusive_across_replicas_and_expires_after_a_crash(
+async def test_the_write_lock_is_account_wide_across_replicas_and_expires_after_a_crash(
         redis_server: RedisServer) -> None:
     one = RedisLocks(connect(redis_server.url), namespace("k"), wait_s=0.2, ttl_s=0.6)
     two = RedisLocks(connect(redis_server.url), namespace("k"), wait_s=0.2, ttl_s=0.6)
@@ -245,13 +245,14 @@ async def test_a_lock_is_exclusive_across_replicas_and_expires_after_a_crash(
         with pytest.raises(LockUnavailable):
             async with two.hold("ManufacturingOrder:1001"):
                 order.append("two")  # pragma: no cover
-        async with two.hold("ManufacturingOrder:1002"):  # another resource: no wait
-            order.append("two-other")
+        with pytest.raises(LockUnavailable):  # another resource: the same account lock
+            async with two.hold("SalesOrderRow:7"):
+                order.append("two-other")  # pragma: no cover
         await anyio.sleep(0.8)  # longer than the TTL: renewal keeps a live holder's lock
         with pytest.raises(LockUnavailable):
             async with two.hold("ManufacturingOrder:1001"):
                 order.append("two")  # pragma: no cover
-    assert order == ["one", "two-other"]
+    assert order == ["one"]
     # a replica that died holding the lock: it is a key with a TTL, nobody renews it
     raw = redis.Redis(port=redis_server.port)
     raw.set(one.key("SalesOrderRow:7"), "dead-replica", px=300)

@@ -124,13 +124,15 @@ def test_the_tokens_file_holds_hashes_and_a_bad_line_is_named_not_shown(tmp_path
         TokenBook(None, tmp_path / "missing")
 
 
-@pytest.mark.parametrize("token", ["short-token-0123456789", " " * 40])
-def test_a_guessable_token_is_refused_off_this_machine(token: str) -> None:
+@pytest.mark.parametrize("local", [False, True])
+@pytest.mark.parametrize("token", ["short-token-0123456789", " " * 40, "Katana",
+                                   "x" * 31])
+def test_a_guessable_token_is_refused_on_every_bind(token: str, local: bool) -> None:
     with pytest.raises(TokensFileError) as caught:
-        book_for(token, None, local=False)
+        book_for(token, None, local=local)
     assert "KATANA_SN_MCP_TOKEN" in str(caught.value)
     assert not token.strip() or token not in str(caught.value)
-    assert book_for("short-but-local", None, local=True).configured
+    assert book_for("x" * 32, None, local=local).configured
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -223,3 +225,12 @@ async def test_ready_reports_the_budget_and_fails_without_redis(
             down = await http.get(f"{url}/ready")
             assert down.status_code == 503 and down.json()["status"] == "not_ready"
             assert (await http.get(f"{url}/health")).status_code == 200  # alive all the same
+
+
+def test_serve_refuses_an_ordinary_word_as_token_even_on_loopback() -> None:
+    """A short token would be redacted out of every answer ("Katana" in result links)."""
+    short = run_cli("--sandbox", "--http", "--host", "127.0.0.1", "--port", "1",
+                    KATANA_SN_MCP_TOKEN="Katana")
+    assert short.returncode == 2 and short.stdout == ""
+    assert short.stderr.strip().count("\n") == 0
+    assert "KATANA_SN_MCP_TOKEN is shorter than 32 characters" in short.stderr

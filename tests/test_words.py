@@ -32,6 +32,14 @@ def timeout() -> TransportError:
     return err
 
 
+def limited(gave_up: str, *, retry_after: float, time_left: float,
+            sends: int) -> RateLimitedError:
+    """A 429 the client stopped riding out, as it leaves KatanaClient._request."""
+    err = RateLimitedError("Too Many Requests", status=429, retry_after=retry_after)
+    err.gave_up, err.time_left, err.sends = gave_up, time_left, sends
+    return err
+
+
 ERRORS = {
     "not_found_422": NotFoundError("No entity found", status=422,
                                    body=body("No entity found", name="UnprocessableEntityError")),
@@ -47,6 +55,8 @@ ERRORS = {
     "auth": AuthError("Unauthorized", status=401),
     "rate_limited": RateLimitedError("Too Many Requests", status=429, retry_after=90),
     "rate_limited_no_retry_after": RateLimitedError("Too Many Requests", status=429),
+    "rate_limited_wait_longer": limited("wait_longer", retry_after=90, time_left=41, sends=3),
+    "rate_limited_deadline": limited("deadline", retry_after=3, time_left=0, sends=9),
     "server_read": ServerError("Internal Server Error", status=500),
     "never_connected": timeout(),
     "deadline": DeadlineExceeded("late"),
@@ -78,7 +88,7 @@ Katana refused the call for a business reason. Nothing was changed.
 Katana rejected the API key, so nothing was changed. Set a valid key in the KATANA_API_KEY environment variable of this server (Katana: Settings > API) and restart it.
 (Katana answered 401 Unauthorized)\
 """, 'rate_limited': """\
-Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute), and Katana asked to wait about 90 seconds, longer than this call may wait. Katana refused the request, so nothing was changed. Wait about 90 seconds and try again.
+Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute), and Katana asked to wait about 90 seconds. Katana refused the request, so nothing was changed. Wait about 90 seconds and try again.
 (Katana answered 429 Too Many Requests)\
 """, 'server_read': """\
 This read failed; a read changes nothing. Try again in a moment.
@@ -86,12 +96,18 @@ This read failed; a read changes nothing. Try again in a moment.
 """, 'never_connected': """\
 The request never reached Katana. Nothing was changed.
 (Katana gave no answer: the connection to Katana could not be opened (sent 4 times))\
-""", 'deadline': "The call's deadline passed while waiting for Katana's rate budget, so the request was not sent. Nothing was changed. Try again in a minute.", 'unstable': 'The listing kept changing while its pages were read (someone is changing SalesOrderRow 7 right now), twice in a row, so it proves nothing. This read changed nothing. Try again in a moment.', 'conflict': """\
+""", 'deadline': "The call's deadline passed while waiting for Katana's rate budget, so the request was not sent. Nothing was changed. Try again in a minute.", 'unstable': 'The listing kept changing while its pages were read (someone is changing SalesOrderRow 7 right now): no two of three reads in a row agreed, so it proves nothing. This read changed nothing. Try again in a moment.', 'conflict': """\
 Katana refused the request. Nothing was changed.
 (Katana answered 409 Conflict)\
 """, 'too_many_pages': 'SalesOrderRow 7 has more serial numbers than one call reads, so this read proves nothing and changed nothing. list_serial_numbers reads them page by page.', 'rate_limited_no_retry_after': """\
-Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute): Katana refused the request each time it was sent, so nothing was changed. Try again in a minute.
+Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute): Katana refused the request, so nothing was changed. Try again in a minute.
 (Katana answered 429 Too Many Requests)\
+""", 'rate_limited_wait_longer': """\
+Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute), and Katana asked to wait about 90 seconds, longer than the 41 seconds this call had left. Katana refused the request each time it was sent, so nothing was changed. Wait about 90 seconds and try again.
+(Katana answered 429 Too Many Requests (sent 3 times))\
+""", 'rate_limited_deadline': """\
+Katana's rate limit for this key is used up (this server paces itself to 45 requests per minute): Katana refused the request each time it was sent, waiting between sends as it asked, until this call's time ran out, so nothing was changed. Try again in a minute.
+(Katana answered 429 Too Many Requests (sent 9 times))\
 """})
 
 

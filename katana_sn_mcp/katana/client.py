@@ -5,6 +5,13 @@ pacer and retries. Retries follow one rule: never re-send a request that Katana 
 applied. GET and DELETE are idempotent and retried on 429, 502/503/504 and transport errors;
 POST is retried only when Katana surely did not apply it (429, or a connection that never
 opened).
+
+A 429 is ridden out, not counted: Katana applied nothing, so the request is re-sent after
+the wait Katana asked for (Retry-After, held by the pacer for every caller) as often as it
+takes, until the call's deadline. Other programs on the same key can keep Katana stricter
+than our pacer for a while; a fixed number of attempts then failed calls that had most of
+their time left. It gives up only when Katana's wait is longer than the time left, or the
+deadline passes while waiting, and says which (`RateLimitedError.gave_up`).
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from typing import Any
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
 from katana_sn_mcp import __version__
 from katana_sn_mcp.katana.errors import (
     Answer,
     DeadlineExceeded,
+    GateClosed,
     KatanaError,
     NotSent,
     RateLimitedError,
@@ -49,14 +57,22 @@ GET_RETRYABLE_STATUS = RETRYABLE_STATUS | {500}  # a read changes nothing: 500 i
 PageCallback = Callable[[int, int], Awaitable[None]]
 # The current tool call's deadline (time.monotonic()); no request is *started* after it.
 deadline: ContextVar[float | None] = ContextVar("katana_call_deadline", default=None)
+# When the request now being retried was first sent (monotonic), for calls with no deadline.
+_request_started: ContextVar[float] = ContextVar("katana_request_started", default=0.0)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4  # total tries, the first included
+    attempts: int = 4  # total tries, the first included (1: never retry, not even a 429)
     backoff_initial: float = 0.5  # seconds; exponential with jitter from here
     backoff_max: float = 8.0
     max_retry_after: float = 60.0  # a longer Retry-After is reported, not waited for
+    rate_limited_for: float = 120.0  # how long 429s are ridden out when no call deadline is set
+
+
+def _unique(ids: list[int | None]) -> bool:
+    known = [i for i in ids if i is not None]
+    return len(known) == len(set(known))
 
 
 class KatanaClient:
@@ -75,6 +91,7 @@ class KatanaClient:
         self.pacer = pacer or Pacer()
         self.retry = retry or RetryPolicy()
         self.requests_sent = 0
+        self._started = _request_started
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={
@@ -136,43 +153,80 @@ class KatanaClient:
         rows, _, total = await self._page(resource_type, resource_id, page, limit)
         return rows, total
 
+    async def row_at(self, offset: int, *, resource_type: str | None = None,
+                     resource_id: int | None = None) -> SerialRecord | None:
+        """The row at one offset of a listing (page `offset + 1` of size 1), None past its
+        end: the seam check of a cursor walk, one small request."""
+        rows, _, _ = await self._page(resource_type, resource_id, offset + 1, 1)
+        return rows[0] if rows else None
+
     async def list_all(
         self, *, resource_type: str | None = None, resource_id: int | None = None,
         on_page: PageCallback | None = None,
     ) -> list[SerialRecord]:
-        """Every row matching the filters, from a read that held still. Katana pages by
-        offset, so a row added or removed on an early page while later pages are read
-        shifts rows: one is seen twice or not at all. A read is trusted when no id repeats
-        and the total Katana reports stayed equal to the rows read; otherwise it is read
-        again, and a second unstable read raises UnstableRead (absence cannot be proven)."""
-        for _ in range(2):
-            rows, stable = await self._read_pages(resource_type, resource_id, on_page)
-            if stable:
+        """Every row matching the filters, from a read that held still.
+
+        Katana pages by offset, so a row added or removed on an early page while later
+        pages are read shifts the rows after it: one is then seen twice or not at all, and
+        "not attached" or "removed" would be claimed of a row that is there. So:
+        - rows on one page only (the pages after it empty) are one answer, one moment:
+          trusted as they are;
+        - with `X-Pagination` on every page, the read is trusted when the total stayed
+          the same on every page, equals the rows read, and no id came twice (any single
+          add or remove changes the total). Not caught: an add and a remove in the same
+          gap between two pages, which keep the total; reading twice to catch that would
+          double every long read under a limit of 60 requests a minute;
+        - without a total (whether Katana sends one on /serial_numbers is unknown), a
+          multi-page read is trusted only when the next full read returns the same ids in
+          the same order: a shift while either read ran makes them differ.
+        At most three reads; if none is trusted, UnstableRead: the listing changed while it
+        was read, and absence cannot be proven from it.
+        """
+        previous: list[int | None] | None = None
+        pages_read = 0
+
+        async def progress(_page: int, rows: int) -> None:
+            nonlocal pages_read
+            pages_read += 1  # progress only ever grows, across reads too
+            if on_page is not None:
+                await on_page(pages_read, rows)
+
+        for _ in range(3):
+            rows, filled, consistent = await self._read_pages(resource_type, resource_id,
+                                                              progress)
+            if filled == 1 or consistent is True:
                 return rows
-        raise UnstableRead("the listing changed while its pages were read, twice")
+            ids = [r.id for r in rows] if consistent is None else None
+            if ids is not None and ids == previous:
+                return rows
+            previous = ids
+        raise UnstableRead("the listing changed while its pages were read")
 
     async def _read_pages(
-        self, resource_type: str | None, resource_id: int | None, on_page: PageCallback | None,
+        self, resource_type: str | None, resource_id: int | None, on_page: PageCallback,
         max_pages: int = 400,
-    ) -> tuple[list[SerialRecord], bool]:
+    ) -> tuple[list[SerialRecord], int, bool | None]:
+        """(rows, pages with rows, consistent): see list_all. `consistent` is True when
+        Katana's total held and matches, False when it did not (or an id came twice), None
+        when Katana sent no total and only a second read can tell."""
         rows: list[SerialRecord] = []
         totals: set[int | None] = set()
         for page in range(1, max_pages + 1):
             batch, last, total = await self._page(resource_type, resource_id, page, PAGE_SIZE)
             rows.extend(batch)
             totals.add(total)
-            if on_page is not None:
-                await on_page(page, len(rows))
+            await on_page(page, len(rows))
             if last or len(batch) < PAGE_SIZE:
                 break
         else:
             raise TransportError(f"the listing did not end after {max_pages} pages "
                                  f"({max_pages * PAGE_SIZE:,} rows)", may_have_applied=False,
                                  reason="too_many_pages", status=200)
-        ids = [r.id for r in rows if r.id is not None]
-        stable = len(ids) == len(set(ids)) and (
-            page == 1 or totals == {len(rows)} or totals == {None})
-        return rows, stable
+        filled = page if rows and len(batch) else page - 1  # the last page may be empty
+        unique = _unique([r.id for r in rows])
+        consistent = (None if totals == {None} and unique else
+                      totals == {len(rows)} and unique)
+        return rows, max(1, filled), consistent
 
     async def _page(
         self, resource_type: str | None, resource_id: int | None, page: int, limit: int
@@ -205,16 +259,48 @@ class KatanaClient:
 
     def _should_retry(self, method: str, exc: BaseException) -> bool:
         if isinstance(exc, RateLimitedError):
-            wait = exc.retry_after or 0.0
-            if wait > self.retry.max_retry_after:
-                self.pacer.hold_for(wait)  # too long for this call, but binding on every call
-                return False
-            return True
+            return self._ride_out(exc)
         if method == "POST":  # never re-send what Katana may have applied
             return isinstance(exc, TransportError) and not exc.may_have_applied
         if isinstance(exc, ServerError):
             return exc.status in (GET_RETRYABLE_STATUS if method == "GET" else RETRYABLE_STATUS)
         return isinstance(exc, TransportError)
+
+    def _ride_out(self, exc: RateLimitedError) -> bool:
+        """Whether a 429 is worth waiting out: Katana's wait fits in the time left. When it
+        does not, the error records why (`gave_up`), for the words the caller reads."""
+        if self.retry.attempts <= 1:
+            return False
+        wait = exc.retry_after or 0.0
+        end = self._end()
+        left = max(0.0, end - time.monotonic())
+        if wait > self.retry.max_retry_after:
+            self.pacer.hold_for(wait)  # too long for this call, but binding on every call
+            exc.gave_up, exc.time_left = "wait_longer", min(left, self.retry.max_retry_after)
+            return False
+        if left <= 0:
+            exc.gave_up, exc.time_left = "deadline", 0.0
+            return False
+        if wait >= left:
+            exc.gave_up, exc.time_left = "wait_longer", left
+            if exc.retry_after is not None:
+                self.pacer.hold_for(wait)  # binding on every call, this one has no time
+            return False
+        return True
+
+    def _end(self) -> float:
+        """When this call's requests must have started (monotonic): its deadline, or, with
+        none set, `rate_limited_for` after the request began."""
+        end = deadline.get()
+        if end is None:
+            end = self._started.get() + self.retry.rate_limited_for
+        return end
+
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitedError):
+            return False  # bounded by the deadline (_ride_out), not by a count
+        return state.attempt_number >= self.retry.attempts
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -230,8 +316,9 @@ class KatanaClient:
     async def _request(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any, int]:
         """The response, its parsed JSON body (None when empty) and how many times the
         request was sent, after retries. A raised error carries the send count too."""
+        self._started.set(time.monotonic())
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(lambda e: self._should_retry(method, e)),
             reraise=True,
@@ -254,6 +341,13 @@ class KatanaClient:
                 raise
             # a retry could not be sent: what Katana said to the last one sent is the fact
             answered.sends = sends - 1
+            if isinstance(answered, RateLimitedError):  # riding out 429s, time ran out
+                if isinstance(exc, GateClosed):  # another answer asked for a longer hold
+                    answered.gave_up = "wait_longer"
+                    answered.time_left = max(0.0, self._end() - time.monotonic())
+                    answered.retry_after = max(answered.retry_after or 0.0, exc.wait_s)
+                else:
+                    answered.gave_up = "deadline"
             raise answered from exc
         except KatanaError as exc:
             exc.sends = sends
@@ -288,6 +382,7 @@ class KatanaClient:
         end = deadline.get()
         if end is None:
             return await self.pacer.acquire(max_wait=longest)
+        longest = min(longest, max(0.0, end - time.monotonic()))  # nor one past the deadline
         slot = None
         with anyio.move_on_after(max(0.0, end - time.monotonic())):
             slot = await self.pacer.acquire(max_wait=longest)

@@ -63,11 +63,17 @@ class BusinessRuleError(KatanaError):
 
 
 class RateLimitedError(KatanaError):
+    """429: Katana refused (and applied nothing). When the client stops riding them out,
+    `gave_up` says why: "wait_longer" (Katana's wait, `retry_after`, was longer than the
+    `time_left` of the call) or "deadline" (the call's time ran out while waiting)."""
+
     kind = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any):
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        self.gave_up: str | None = None
+        self.time_left: float | None = None
 
 
 class ServerError(KatanaError):

@@ -11,6 +11,7 @@ from katana_sn_mcp.katana.models import SerialRecord
 from katana_sn_mcp.operations.common import Progress
 
 if TYPE_CHECKING:
+    from katana_sn_mcp.cursors import Place
     from katana_sn_mcp.katana.client import KatanaClient
 
 
@@ -22,6 +23,8 @@ class PageFacts:
     limit: int
     rows: list[SerialRecord]
     total: int | None  # Katana's X-Pagination total, when it sends one
+    shifted: bool = False  # the listing moved since the page the cursor came from
+    moved: bool = False  # it moved at some point of this walk (this page or before)
 
     @property
     def more(self) -> bool:
@@ -32,11 +35,26 @@ class PageFacts:
 
 async def list_page(
     client: KatanaClient, resource_type: str | None, resource_id: int | None,
-    page: int, limit: int,
+    page: int, limit: int, place: Place | None = None,
 ) -> PageFacts:
+    """One page. Resuming at a cursor's `place`, also checks the seam: the last row shown
+    before it must still be where it was (same id at the same offset) and Katana's total
+    unchanged; otherwise rows were added or removed before this page since the previous
+    one was read, and rows may be skipped or repeated from here (`shifted`)."""
     rows, total = await client.list_page(resource_type=resource_type, resource_id=resource_id,
                                          page=page, limit=limit)
-    return PageFacts(resource_type, resource_id, page, limit, rows, total)
+    facts = PageFacts(resource_type, resource_id, page, limit, rows, total)
+    if place is None:
+        return facts
+    if place.skip:  # the same Katana page again: the seam row is on it
+        at_seam = rows[place.skip - 1] if len(rows) >= place.skip else None
+    else:  # read just after the page, so a move before either read is seen
+        at_seam = await client.row_at(place.seam, resource_type=resource_type,
+                                      resource_id=resource_id)
+    facts.shifted = (place.after_id is None or at_seam is None or at_seam.id != place.after_id
+                     or (place.total is not None and total is not None and total != place.total))
+    facts.moved = place.moved or facts.shifted
+    return facts
 
 
 @dataclass

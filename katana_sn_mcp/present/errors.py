@@ -74,14 +74,26 @@ def _not_sent(err: KatanaError) -> str | None:
 
 
 def _rate_limited(err: RateLimitedError, rate_limit: int) -> str:
+    """Names the cause that ended the wait: Katana's wait longer than the time left, or
+    the call's time running out while waiting (`RateLimitedError.gave_up`)."""
     paced = (f"Katana's rate limit for this key is used up (this server paces itself to "
              f"{rate_limit} requests per minute)")
+    wait = f"about {round(err.retry_after or 0)} seconds"
+    times = " each time it was sent" if err.sends > 1 else ""  # Katana's part says how often
+    if err.gave_up == "deadline":
+        return (f"{paced}: Katana refused the request each time it was sent, waiting between "
+                "sends as it asked, until this call's time ran out, so nothing was changed. "
+                "Try again in a minute.")
+    if err.gave_up == "wait_longer" and err.retry_after:
+        left = round(err.time_left or 0)
+        return (f"{paced}, and Katana asked to wait {wait}, longer than the {left} seconds "
+                f"this call had left. Katana refused the request{times}, so nothing was "
+                f"changed. Wait {wait} and try again.")
     if not err.retry_after:
-        return (f"{paced}: Katana refused the request each time it was sent, so nothing was "
-                "changed. Try again in a minute.")
-    wait = f"about {round(err.retry_after)} seconds"
-    return (f"{paced}, and Katana asked to wait {wait}, longer than this call may wait. Katana "
-            f"refused the request, so nothing was changed. Wait {wait} and try again.")
+        return (f"{paced}: Katana refused the request{times}, so nothing was changed. Try "
+                "again in a minute.")
+    return (f"{paced}, and Katana asked to wait {wait}. Katana refused the request{times}, "
+            f"so nothing was changed. Wait {wait} and try again.")
 
 
 def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60) -> str:
@@ -106,8 +118,8 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = _rate_limited(err, rate_limit)
     elif isinstance(err, UnstableRead):
         text = ("The listing kept changing while its pages were read (someone is changing "
-                f"{target} right now), twice in a row, so it proves nothing. This read changed "
-                "nothing. Try again in a moment.")
+                f"{target} right now): no two of three reads in a row agreed, so it proves "
+                "nothing. This read changed nothing. Try again in a moment.")
     elif isinstance(err, TransportError) and err.reason == "too_many_pages":
         text = (f"{target} has more serial numbers than one call reads, so this read proves "
                 "nothing and changed nothing. list_serial_numbers reads them page by page.")

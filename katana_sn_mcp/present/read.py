@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections import Counter
 from typing import Any
 
+from katana_sn_mcp import cursors
+from katana_sn_mcp.cursors import BadCursor, Place
 from katana_sn_mcp.operations import PageFacts, VerifyFacts
 from katana_sn_mcp.present import words
 from katana_sn_mcp.present.budget import RESULT_BYTES
@@ -14,34 +14,27 @@ from katana_sn_mcp.present.common import Presented, reason, reason_lines
 from katana_sn_mcp.present.compress import plural
 from katana_sn_mcp.results import ListResult, ResourceCount, VerifyResult
 
-
-class BadCursor(ValueError):
-    """A cursor this server did not make, or one from another listing."""
+__all__ = ["BadCursor", "make_cursor", "present_page", "present_verify", "read_cursor"]
 
 
-def make_cursor(page: int, limit: int, skip: int, rtype: str | None, rid: int | None) -> str:
-    raw = json.dumps([page, limit, skip, rtype, rid], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def make_cursor(page: int, limit: int, skip: int, rtype: str | None, rid: int | None,
+                after_id: int | None = None, total: int | None = None,
+                moved: bool = False) -> str:
+    """A signed cursor (katana_sn_mcp.cursors) for the place after the rows shown."""
+    return cursors.make(Place(page, limit, skip, rtype, rid, after_id, total, moved))
 
 
-def read_cursor(cursor: str, rtype: str | None, rid: int | None) -> tuple[int, int, int]:
-    """(page, limit, skip) from a cursor, checked against the listing it is used for."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        page, limit, skip, ctype, cid = json.loads(raw)
-        assert isinstance(page, int) and isinstance(limit, int) and isinstance(skip, int)
-    except Exception as exc:
-        raise BadCursor("next_cursor is not one this server returned; pass it back unchanged") from exc
-    if (ctype, cid) != (rtype, rid):
-        raise BadCursor("this next_cursor belongs to a listing with other filters; pass the "
-                        "same resource_type and resource_id as the call that returned it")
-    return page, limit, skip
+def read_cursor(cursor: str, rtype: str | None, rid: int | None) -> Place:
+    """Where a cursor resumes (unpacks as `page, limit, skip`), checked against the
+    listing it is used for; BadCursor, one sentence, when not ours or not this listing."""
+    return cursors.read(cursor, rtype, rid)
 
 
 def present_page(facts: PageFacts, skip: int = 0) -> Presented:
     """The page's rows from `skip`, as many as fit the byte budget (at least one); the
     cursor resumes after the last one shown. Without a resource_id, counts per resource of
     the rows shown."""
+    skip = min(skip, len(facts.rows))  # the page shrank under a cursor: nothing left on it
     left = len(facts.rows) - skip
     best = _build(facts, skip, left)
     if _fits(best) or left <= 1:
@@ -66,14 +59,19 @@ def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
     scope = " ".join(str(x) for x in (facts.resource_type, facts.resource_id) if x is not None)
     scope = scope or "this account"
     part, shown = facts.rows[skip:skip + keep], skip + keep
+    last_id = facts.rows[shown - 1].id if shown else None
+    seam = (facts.total, facts.moved)
     cursor = (make_cursor(facts.page, facts.limit, shown, facts.resource_type,
-                          facts.resource_id) if shown < len(facts.rows) else
+                          facts.resource_id, last_id, *seam) if shown < len(facts.rows) else
               make_cursor(facts.page + 1, facts.limit, 0, facts.resource_type,
-                          facts.resource_id) if facts.more else None)
+                          facts.resource_id, last_id, *seam)
+              if facts.more and facts.page < cursors.last_page(facts.limit) else None)
     first = (facts.page - 1) * facts.limit + skip + 1
     span = f"rows {first}–{first + keep - 1}" if keep else "no rows"
     of = f" of {facts.total}" if facts.total is not None else ""
-    more = " More: pass next_cursor." if cursor else " That is all of them."
+    more = (" More: pass next_cursor." if cursor else _walk_end(facts))
+    if facts.shifted:
+        more = f" {words.LISTING_MOVED}{more}"
     if facts.resource_id is None:  # many resources: say how many rows each has
         counts = Counter((r.resource_type, r.resource_id) for r in part)
         by = [ResourceCount(resource_type=t, resource_id=i, count=n) for (t, i), n in counts.items()]
@@ -91,6 +89,19 @@ def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
                             rows=[_row(r, columns) for r in part], next_cursor=cursor)
         lines = [" ".join(map(str, row)) for row in result.rows]
     return Presented(result, "\n".join([result.summary, *lines]))
+
+
+def _walk_end(facts: PageFacts) -> str:
+    """The last page of a walk claims it saw everything only when nothing moved and it is
+    not cut at the deepest page a cursor may reach."""
+    if facts.more:
+        return (f" A walk stops after {cursors.MAX_ROWS:,} rows and there are more; filter by "
+                "resource_type and resource_id to see fewer rows.")
+    if facts.shifted:
+        return " That was the last page."
+    if facts.moved:
+        return f" That was the last page, but {words.WALK_MOVED}"
+    return " That is all of them."
 
 
 def _row(r: Any, columns: list[str]) -> list[Any]:

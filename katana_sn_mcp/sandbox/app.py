@@ -31,6 +31,7 @@ class Sandbox:
         self.rate_limited = 0
         self._window: deque[float] = deque()
         self._faults: deque[Fault] = deque()
+        self._churned = 0  # rows another program added (churn faults)
         self._late: list[LoggedRequest] = []  # writes Katana applies after the next request
         path = self.config.state_file
         if path is not None:  # a crashed save's temp file goes now, not never
@@ -60,6 +61,11 @@ class Sandbox:
 
     def find(self, serial_number: str) -> StoredSerial | None:
         return self.store.find(serial_number)
+
+    def spend(self, requests: int) -> None:
+        """Another program on the same key spends `requests` of the rate window now: ours
+        then meet 429s the pacer could not foresee."""
+        self._window.extend([self.config.clock()] * requests)
 
     def inject(self, fault: Fault) -> None:
         self._faults.append(fault)
@@ -127,9 +133,12 @@ class Sandbox:
         if limited:
             self.rate_limited += 1
             return 429, error_body(429, style="flat"), rate_headers
-        fault = self._take_fault(entry.method)
+        fault = self._take_fault(entry)
         if fault is not None and fault.kind == "delay":
             await anyio.sleep(fault.delay)
+            fault = None
+        if fault is not None and fault.kind == "churn":
+            self._churn(fault, entry.query)
             fault = None
         if fault is not None and fault.kind == "status":
             if fault.retry_after is not None:
@@ -181,14 +190,35 @@ class Sandbox:
             headers["retry-after"] = max(1, math.ceil(reset - now))
         return limited, headers
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, entry: LoggedRequest) -> Fault | None:
         for fault in self._faults:
-            if fault.method in (None, method):
+            if fault.page is not None and entry.query.get("page", "1") != str(fault.page):
+                continue
+            if fault.method in (None, entry.method):
                 fault.used += 1
                 if fault.used >= fault.count:
                     self._faults.remove(fault)
                 return fault
         return None
+
+    def _churn(self, fault: Fault, query: dict[str, str]) -> None:
+        """Another program changes the listed resource (see Fault): rows leave from its
+        front and new ones arrive in front, so later rows move to earlier offsets or later."""
+        rtype, rid = query.get("resource_type"), query.get("resource_id", "")
+        if rtype is None or not rid.isdigit():
+            return
+        store, on = self.store, self.store.on(rtype, int(rid))
+        store.remove(rtype, int(rid), [r.id for r in on[:fault.remove]])
+        for _ in range(fault.add):
+            self._churned += 1
+            new_id = store.next_id if fault.add_last else 100000 + self._churned
+            store.next_id += fault.add_last
+            rec = StoredSerial(new_id, f"CHURN-{self._churned}", rtype, int(rid),
+                               f"churn-{self._churned}", None, 1)
+            store.records[rec.id] = rec
+            store.by_serial[rec.serial_number] = rec.id
+            store.by_resource.setdefault((rtype, int(rid)), {})[rec.id] = None
+        self._save()
 
     @staticmethod
     def _fail(fault: Fault) -> None:

@@ -65,14 +65,21 @@ class Fault:
     """A queued failure. Kinds: status, drop_before, drop_after, timeout_before,
     timeout_after, non_json_before, non_json_after (with `status`: e.g. 500 after applying),
     no_content_before, no_content_after (204, empty body), timeout_late (times out, and is
-    applied after the next request), delay."""
+    applied after the next request), delay, churn (someone else changes the listed
+    resource just before this GET is answered: `remove` of its first rows go, `add` new
+    rows come, sorting before all others, or after all others with `add_last`).
+    `page`: only a GET of that page matches (any request when None)."""
 
     kind: Literal["status", "drop_before", "drop_after", "timeout_before", "timeout_after",
                   "non_json_before", "non_json_after", "no_content_before", "no_content_after",
-                  "timeout_late", "delay"]
+                  "timeout_late", "delay", "churn"]
     method: str | None = None
     count: int = 1
     status: int = 503
     retry_after: int | None = None
     delay: float = 0.0
+    page: int | None = None
+    add: int = 0
+    add_last: bool = False
+    remove: int = 0
     used: int = field(default=0, repr=False)

@@ -1,4 +1,4 @@
-"""The one-process backends: an asyncio lock per resource, a bounded dict of results."""
+"""The one-process backends: one account-wide write lock, a bounded dict of results."""
 
 from __future__ import annotations
 
@@ -13,28 +13,23 @@ from katana_sn_mcp.state import LockUnavailable
 
 
 class MemoryLocks:
+    """`WriteLocks` in one process: every key maps to the one account lock (why: the
+    `WriteLocks` docstring), so memory stays flat whatever the number of resources."""
+
     def __init__(self, wait_s: float = 120.0) -> None:
         self.wait_s = wait_s
-        self._locks: dict[str, anyio.Lock] = {}
-        self._users: dict[str, int] = {}
+        self._lock = anyio.Lock()
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, anyio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
+        with anyio.move_on_after(self.wait_s) as scope:
+            await self._lock.acquire()
+        if scope.cancelled_caught:
+            raise LockUnavailable(key)
         try:
-            with anyio.move_on_after(self.wait_s) as scope:
-                await lock.acquire()
-            if scope.cancelled_caught:
-                raise LockUnavailable(key)
-            try:
-                yield
-            finally:
-                lock.release()
+            yield
         finally:
-            self._users[key] -= 1
-            if not self._users[key]:  # forget idle resources: memory stays flat
-                del self._users[key], self._locks[key]
+            self._lock.release()
 
 
 class MemoryResults:

@@ -2,9 +2,10 @@
 
 Katana's limit is per account, so replicas must spend one budget: pyrate-limiter's
 `RedisBucket` keeps the sliding-window log in one sorted set for all of them, and the
-Retry-After / `X-Ratelimit-Remaining: 0` gate is one key. Writes to one resource are
-serialised across replicas by redis-py's `Lock`, whose TTL (renewed while held) means a
-replica that dies mid-write frees the resource within seconds. Recent results and the
+Retry-After / `X-Ratelimit-Remaining: 0` gate is one key. Every write of ours is
+serialised across replicas by one account-wide redis-py `Lock` (why account-wide: the
+`WriteLocks` docstring), whose TTL (renewed while held) means a replica that dies
+mid-write frees it within seconds. Recent results and the
 journal are a bounded hash and a capped stream, so memory stays flat.
 
 Every key lives under `katana-sn-mcp:<first 16 hex of sha256(Katana key)>:`: accounts
@@ -34,7 +35,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
 from katana_sn_mcp.katana.pacing import SharedStateUnavailable
-from katana_sn_mcp.state import LockUnavailable
+from katana_sn_mcp.state import ACCOUNT_KEY, LockUnavailable
 
 log = logging.getLogger(__name__)
 PREFIX = "katana-sn-mcp"
@@ -209,15 +210,17 @@ class RedisBudget:
 
 
 class RedisLocks:
-    """`WriteLocks` across replicas. The TTL bounds how long a dead replica can hold a
-    resource; a live one renews it every third of the TTL, so long writes keep it."""
+    """`WriteLocks` across replicas: every key maps to one account lock, `<ns>:lock:account`.
+    The TTL bounds how long a dead replica can hold it; a live one renews it every third
+    of the TTL, so long writes keep it."""
 
     def __init__(self, client: aioredis.Redis, ns: str, wait_s: float = 120.0,
                  ttl_s: float = 30.0) -> None:
         self._client, self._ns, self.wait_s, self.ttl_s = client, ns, wait_s, ttl_s
 
     def key(self, key: str) -> str:
-        return f"{self._ns}:lock:{key}"
+        """The Redis key of the lock a write to `key` takes: the same for every resource."""
+        return f"{self._ns}:lock:{ACCOUNT_KEY}"
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
