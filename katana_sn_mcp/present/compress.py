@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from katana_sn_mcp.present.budget import NAME_BYTES, NAMES_PER_REASON, RUN_BYTES, RUNS_SHOWN
+from katana_sn_mcp.present.budget import (
+    NAME_BYTES,
+    NAMES_PER_REASON,
+    RUN_BYTES,
+    RUNS_SHOWN,
+    cap,
+    squeezed_out,
+)
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")
 
@@ -57,23 +64,29 @@ def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> tup
     shown: list[str] = []
     runs = serial_runs(serials)
     used = 0
-    for run in runs[:RUNS_SHOWN]:
+    if squeezed_out():
+        return [], len(runs)
+    for run in runs[:max(1, cap(RUNS_SHOWN))]:
         text = run[0] if len(run) == 1 else f"{run[0]}…{run[-1]} ({len(run):,})"
         run_ids = [id_of.get(s) for s in run]
         if run_ids and all(i is not None for i in run_ids):
             text += f" id {describe_ids([i for i in run_ids if i is not None])}"
         used += len(text.encode()) + 4
-        if shown and used > RUN_BYTES:
+        if shown and used > cap(RUN_BYTES):
             break
         shown.append(text)
     return shown, len(runs) - len(shown)
 
 
 def first_names(items: Sequence[str], byte_cap: int = NAME_BYTES) -> list[str]:
-    """The first items, at most NAMES_PER_REASON and `byte_cap` bytes (at least one)."""
+    """The first items, at most NAMES_PER_REASON and `byte_cap` bytes (at least one, unless
+    the result is squeezed to its counts)."""
     out: list[str] = []
     used = 0
-    for item in items[:NAMES_PER_REASON]:
+    if squeezed_out():
+        return out
+    byte_cap = cap(byte_cap)
+    for item in items[:max(1, cap(NAMES_PER_REASON))]:
         size = len(item.encode()) + 4
         if out and used + size > byte_cap:
             break

@@ -126,3 +126,39 @@ def own_words(err: KatanaError) -> bool:
     """Errors of this server's own making: Katana said nothing more about them."""
     return (isinstance(err, NotSent | UnstableRead)
             or (isinstance(err, TransportError) and err.reason == "too_many_pages"))
+
+
+# -- a call refused or ended before Katana was asked ------------------------------------
+INTERRUPTED = "unknown: the call ended before Katana's answer was recorded"
+NOT_SENT = "Nothing was sent to Katana."
+NOT_READ = "Nothing was read."
+
+
+def lock_busy(target: str) -> str:
+    return (f"Another write to {target} has been running for too long, so this one was not "
+            f"sent. {UNCHANGED} Try again shortly.")
+
+
+def too_many(n: int, most: int) -> str:
+    return f"{n:,} strings in one call; at most {most:,}. {NOT_SENT}"
+
+
+def nothing_given(what: str) -> str:
+    return f"No strings given: pass {what}. {NOT_SENT}"
+
+
+def nothing_to_check(what: str) -> str:
+    return f"Nothing to check: pass {what}. {NOT_READ}"
+
+
+def bad_input(why: object, read: bool = False) -> str:
+    """A range or cursor refused before anything was sent; `why` says which and why."""
+    why = str(why).rstrip(".")
+    return f"{why}. {NOT_READ if read else NOT_SENT}"
+
+
+def aged_out(result_id: str, kept: int) -> str:
+    return (f"Result {result_id} is not among the write results this server keeps (the last "
+            f"{kept}). Where the server keeps a journal file, its outcome line with "
+            f"write_id {result_id} lists every item; katana://journal/recent shows recent "
+            "writes, one row each.")
