@@ -102,9 +102,11 @@ class DeleteResult(Result):
 
 
 class ResourceCount(Result):
+    """Rows of one resource among this page's rows (not the resource's total)."""
+
     resource_type: str | None
     resource_id: int | None
-    count: int
+    on_this_page: int
 
 
 class ListResult(Result):

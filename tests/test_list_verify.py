@@ -40,8 +40,8 @@ ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.
 async def test_an_unfiltered_listing_counts_per_resource(harness: Harness) -> None:
     r = await harness.call("list_serial_numbers", {})
     out = r.structured_content
-    assert "rows" not in out and out["count"] == sum(c["count"] for c in out["by_resource"])
-    assert {"resource_type": "ManufacturingOrder", "resource_id": 1001, "count": 5} in out["by_resource"]
+    assert "rows" not in out and out["count"] == sum(c["on_this_page"] for c in out["by_resource"])
+    assert {"resource_type": "ManufacturingOrder", "resource_id": 1001, "on_this_page": 5} in out["by_resource"]
 
 
 async def test_a_cursor_from_another_listing_is_refused(harness: Harness) -> None:
@@ -151,8 +151,8 @@ async def test_counts_per_resource_page_through_every_row_once(tmp_path) -> None
     counted: dict[int, int] = {}
     for page in pages:
         for c in page["by_resource"]:
-            counted[c["resource_id"]] = counted.get(c["resource_id"], 0) + c["count"]
-        assert page["count"] == sum(c["count"] for c in page["by_resource"])
+            counted[c["resource_id"]] = counted.get(c["resource_id"], 0) + c["on_this_page"]
+        assert page["count"] == sum(c["on_this_page"] for c in page["by_resource"])
     assert all(counted[mo] == 2 for mo in range(5000, 5200))  # every row once, none twice
     assert sum(p["count"] for p in pages) == pages[0]["total"]
     assert len(pages) <= 2 * pages[0]["total"] // 250 + 2  # pages near the budget, not tiny

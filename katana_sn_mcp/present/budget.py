@@ -38,6 +38,10 @@ def cap(n: int) -> int:
     return n >> _squeeze.get()
 
 
+def level() -> int:
+    return _squeeze.get()
+
+
 def squeezed_out() -> bool:
     """True at the last level: a name list may then be empty (its count still says all)."""
     return _squeeze.get() >= SQUEEZE_MAX

@@ -9,7 +9,7 @@ from typing import Any
 
 from katana_sn_mcp.operations import PageFacts, VerifyFacts
 from katana_sn_mcp.present import words
-from katana_sn_mcp.present.budget import RESULT_BYTES
+from katana_sn_mcp.present.budget import RESULT_BYTES, level
 from katana_sn_mcp.present.common import Presented, reason, reason_lines
 from katana_sn_mcp.present.compress import plural
 from katana_sn_mcp.results import ListResult, ResourceCount, VerifyResult
@@ -59,7 +59,10 @@ def present_page(facts: PageFacts, skip: int = 0) -> Presented:
 
 
 def _fits(p: Presented) -> bool:
-    return len(p.text.encode()) + len(p.result.model_dump_json().encode()) <= RESULT_BYTES - 400
+    """A first measure, with a margin that grows with the squeeze level: the exit measures
+    the final result and asks again with a tighter level when this one was not enough."""
+    return (len(p.text.encode()) + len(p.result.model_dump_json().encode())
+            <= RESULT_BYTES - (400 << level()))
 
 
 def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
@@ -72,17 +75,19 @@ def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
                           facts.resource_id) if facts.more else None)
     first = (facts.page - 1) * facts.limit + skip + 1
     span = f"rows {first}–{first + keep - 1}" if keep else "no rows"
-    of = f" of {facts.total}" if facts.total is not None else ""
-    more = " More: pass next_cursor." if cursor else " That is all of them."
+    of = f" of {facts.total:,}" if facts.total is not None else " (Katana gave no total)"
+    more = (f" More: call again with cursor=\"{cursor}\" (next_cursor)." if cursor
+            else " That is all of them.")
     if facts.resource_id is None:  # many resources: say how many rows each has
         counts = Counter((r.resource_type, r.resource_id) for r in part)
-        by = [ResourceCount(resource_type=t, resource_id=i, count=n) for (t, i), n in counts.items()]
-        summary = (f"{scope}: {span}{of}, on {plural(len(by), 'resource')}; filter by "
-                   f"resource_id to see them.{more}")
+        by = [ResourceCount(resource_type=t, resource_id=i, on_this_page=n) for (t, i), n in counts.items()]
+        summary = (f"{scope}: {span}{of}, on {plural(len(by), 'resource')}; the counts below "
+                   "are of this page's rows only, not each resource's total (filter by "
+                   f"resource_id for a resource's rows).{more}")
         result = ListResult(summary=summary, resource_type=facts.resource_type,
                             resource_id=None, count=keep, total=facts.total, by_resource=by,
                             next_cursor=cursor)
-        lines = [f"{c.resource_type} {c.resource_id}: {c.count}" for c in by]
+        lines = [f"{c.resource_type} {c.resource_id}: {c.on_this_page} on this page" for c in by]
     else:
         columns = ["id", "serial_number"] + (["resource_type"] if facts.resource_type is None else [])
         result = ListResult(summary=f"{scope}: {span}{of}.{more}",
