@@ -130,3 +130,50 @@ class VerifyResult(Result):
     checked: int
     holding: int
     failed: list[Reason] = Field(default_factory=list)
+
+
+class Names(Result):
+    """Items named up to a cap; `count` is exact."""
+
+    count: int
+    first: list[str]
+
+
+class Where(Result):
+    """Serial numbers seen on one resource by the list endpoint, just now."""
+
+    resource_type: str
+    resource_id: int
+    serials: Runs
+
+
+class Transaction(Result):
+    resource_type: str | None
+    resource_id: int | None
+    quantity_change: int | None
+    date: str | None = Field(description="null: a reservation not yet stamped")
+
+
+class History(Result):
+    serial_number: str
+    id: int | None
+    in_stock: bool | None = Field(description="Katana's flag; not the sum of the changes")
+    transactions: int
+    last: list[Transaction] = Field(description="latest last")
+
+
+class FindResult(Result):
+    summary: str
+    asked: int
+    found: int = Field(description="seen on a resource just now")
+    where: list[Where] = Field(default_factory=list)
+    more_places: int = 0
+    not_known: Names | None = Field(None, description="not in Katana's stock list: exist nowhere")
+    on_no_resource: Names | None = Field(None, description="known to Katana, on none of its "
+                                         "transactions' resources")
+    not_looked_up: Names | None = Field(None, description="known; their resources were not "
+                                        "all read in this call")
+    history: list[History] = Field(default_factory=list)
+    history_more: int = 0
+    stock_read: bool
+    katana: KatanaAnswer | None = None

@@ -17,13 +17,15 @@ from katana_sn_mcp.calls import Call, error, leave, run
 from katana_sn_mcp.confirm import ConfirmDeletion, ask, can_elicit, precheck, progress_of
 from katana_sn_mcp.operations import DeletePlan
 from katana_sn_mcp.operations.common import ReadType, WriteType
+from katana_sn_mcp.operations.find import RESOURCES_READ
 from katana_sn_mcp.present import errors as said
 from katana_sn_mcp.present.budget import LIST_DEFAULT, LIST_MAX, MAX_ITEMS
 from katana_sn_mcp.present.create import present_create
 from katana_sn_mcp.present.delete import present_delete, present_unsent
+from katana_sn_mcp.present.find import present_find
 from katana_sn_mcp.present.read import BadCursor, present_page, present_verify, read_cursor
 from katana_sn_mcp.ranges import BadRange, SerialRange, expand
-from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, VerifyResult
+from katana_sn_mcp.results import CreateResult, DeleteResult, FindResult, ListResult, VerifyResult
 
 ResourceId = Annotated[int, Field(strict=True, ge=1, le=2147483647, description="Katana id of the resource")]
 Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255, pattern=r"^\S(.*\S)?$")]
@@ -166,3 +168,22 @@ def register_read_tools(mcp: MCPServer) -> None:
         return await run(ctx, call, lambda app: operations.verify_serial_numbers(
             app.client, resource_type, resource_id, serials, expect_absent_ids,
             progress_of(ctx, "verifying")), lambda facts, _: present_verify(facts))
+
+    @tool(mcp, "Find serial numbers", READ)
+    async def find_serial_numbers(
+        ctx: Context,
+        serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS, description=(
+            "strings to find"))] = [],  # noqa: B006
+        serial_ranges: Ranges = [],  # noqa: B006
+        ids: Annotated[list[SerialId], Field(max_length=MAX_ITEMS, description=(
+            "serial-number ids to find"))] = [],  # noqa: B006
+    ) -> Annotated[CallToolResult, FindResult]:
+        """Where are these serial numbers? Searches the whole account (strings or ids) and
+        says which resource each is on now, which exist nowhere, whether each is in stock,
+        and its transaction history. Read-only."""
+        serials = serials_of(serial_numbers, serial_ranges, "")
+        if not serials and not ids:
+            raise error(said.nothing_to_check("serial_numbers, serial_ranges or ids"))
+        call = Call("find_serial_numbers", "the account")
+        return await run(ctx, call, lambda app: operations.find_serial_numbers(
+            app.client, serials, ids), lambda facts, _: present_find(facts, RESOURCES_READ))

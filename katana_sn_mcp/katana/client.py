@@ -38,8 +38,10 @@ from katana_sn_mcp.katana.models import (
     PAGE_SIZE,
     CreateResponse,
     SerialRecord,
+    StockRecord,
     page_meta,
     parse_list,
+    parse_stock,
 )
 from katana_sn_mcp.katana.pacing import Pacer
 
@@ -135,6 +137,16 @@ class KatanaClient:
         """One page, and the total row count when Katana's `X-Pagination` gives it."""
         rows, _, total = await self._page(resource_type, resource_id, page, limit)
         return rows, total
+
+    async def stock(self) -> list[StockRecord]:
+        """Every serial number of the account with its stock flag and transactions, from
+        `GET /serial_numbers_stock`: one unpaged answer (Katana ignores `limit`)."""
+        response, payload, _ = await self._request("GET", "serial_numbers_stock")
+        try:
+            return parse_stock(payload)
+        except ValueError as exc:
+            raise TransportError(f"unreadable stock body: {exc}", may_have_applied=False,
+                                 reason="unreadable_body", status=response.status_code) from exc
 
     async def list_all(
         self, *, resource_type: str | None = None, resource_id: int | None = None,

@@ -77,7 +77,7 @@ def runs_line(label: str, group: Runs | None) -> list[str]:
     if not group.runs:
         return [f"{label} ({group.count:,}; runs left out to fit)"]
     more = (f"; and {group.more_runs:,} more runs, not shown" if group.more_runs
-            else " (all runs shown)")
+            else " (all runs shown)" if len(group.runs) > 1 else "")
     return [f"{label} ({group.count:,}): {'; '.join(group.runs)}{more}"]
 
 
