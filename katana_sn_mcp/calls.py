@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ResourceLink, TextContent
+from mcp.types import CallToolResult, TextContent
 
 from katana_sn_mcp.app_state import AppState, state
 from katana_sn_mcp.katana.errors import Answer, KatanaError
@@ -118,14 +118,10 @@ def fitted(present: Callable[[], Presented]) -> tuple[Presented, CallToolResult]
 
 
 def to_call_result(p: Presented) -> CallToolResult:
-    content: list[Any] = [TextContent(type="text", text=p.text)]
-    result_id = getattr(p.result, "result_id", None)
-    if result_id and p.detail is not None:
-        content.append(ResourceLink(
-            type="resource_link", uri=f"katana://results/{result_id}", name=f"result {result_id}",
-            description="every item of this result", mime_type="application/json"))
-    return CallToolResult(content=content, is_error=p.is_error, structured_content=p.result.model_dump(
-        mode="json", exclude_defaults=True))
+    """One text block (it names the full result's link itself, once: a host that passes only
+    text to the model still passes the link) and the structured result."""
+    return CallToolResult(content=[TextContent(type="text", text=p.text)], is_error=p.is_error,
+                          structured_content=p.result.model_dump(mode="json", exclude_defaults=True))
 
 
 @asynccontextmanager

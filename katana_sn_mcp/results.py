@@ -36,11 +36,21 @@ class Result(BaseModel):
 Outcome = Literal["applied", "partially_applied", "not_applied", "unknown"]
 
 
+class Run(Result):
+    """Consecutive serials `first`…`last` (`count` of them), and their ids as [first, last]
+    pairs of consecutive ids, when every one has an id."""
+
+    first: str
+    last: str
+    count: int
+    ids: list[list[int]] | None = None
+
+
 class Runs(Result):
-    """Items of one kind: the exact count, and runs such as `SN-0001…SN-1000 (1000) id 5001…6000`."""
+    """Items of one kind: the exact count, and the first runs of consecutive serials."""
 
     count: int
-    runs: list[str]
+    runs: list[Run]
     more_runs: int = 0
 
 
@@ -49,7 +59,7 @@ class Reason(Result):
 
     reason: str
     count: int
-    first: list[str]
+    first: list[str | int] = Field(description="the first strings (or ids) named")
     why: str
 
 
@@ -72,6 +82,8 @@ class CreateResult(Result):
     not_applied: list[Reason] = Field(default_factory=list)
     unknown: list[Reason] = Field(default_factory=list)
     verified: bool
+    duplicates: Duplicates | None = Field(None, description="where a mint's DUPLICATE "
+                                          "strings are now (read just now)")
     katana: KatanaAnswer
     next_steps: list[str] = Field(default_factory=list)
     result_id: str = Field(description="full per-string detail: katana://results/{result_id}")
@@ -79,8 +91,8 @@ class CreateResult(Result):
 
 class Ids(Result):
     count: int
-    ids: list[str]
-    more: int = 0
+    ids: list[list[int]] = Field(description="[first, last] runs of consecutive ids")
+    more: int = Field(0, description="runs not shown")
 
 
 class DeleteResult(Result):
@@ -130,6 +142,7 @@ class VerifyResult(Result):
     checked: int
     holding: int
     failed: list[Reason] = Field(default_factory=list)
+    not_expected: Names | None = Field(None, description="on it, not among expect_attached")
 
 
 class Names(Result):
@@ -177,3 +190,14 @@ class FindResult(Result):
     history_more: int = 0
     stock_read: bool
     katana: KatanaAnswer | None = None
+
+
+class Duplicates(Result):
+    on_target: Names | None = Field(None, description="already on this resource")
+    elsewhere: list[Where] = Field(default_factory=list)
+    more_places: int = 0
+    not_located: Names | None = Field(None, description="where they are was not read")
+
+
+CreateResult.model_rebuild()
+VerifyResult.model_rebuild()

@@ -57,25 +57,33 @@ def describe_ids(ids: Sequence[int]) -> str:
     return ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in id_runs(ids))
 
 
-def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> tuple[list[str], int]:
-    """Up to RUNS_SHOWN runs as `SN-0001…SN-1000 (1000, ids 5001…6000)`, and how many
-    runs were left out. Ids are shown when every item of the run has one."""
+def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()
+                  ) -> tuple[list[tuple[str, str, int, list[tuple[int, int]] | None]], int]:
+    """Up to RUNS_SHOWN runs as (first, last, count, id runs or None), and how many runs
+    were left out. Ids are given when every item of the run has one."""
     id_of = dict(zip(serials, ids, strict=False))
-    shown: list[str] = []
+    shown: list[tuple[str, str, int, list[tuple[int, int]] | None]] = []
     runs = serial_runs(serials)
     used = 0
     if squeezed_out():
         return [], len(runs)
     for run in runs[:max(1, cap(RUNS_SHOWN))]:
-        text = run[0] if len(run) == 1 else f"{run[0]}…{run[-1]} ({len(run):,})"
         run_ids = [id_of.get(s) for s in run]
-        if run_ids and all(i is not None for i in run_ids):
-            text += f" id {describe_ids([i for i in run_ids if i is not None])}"
-        used += len(text.encode()) + 4
+        spans = (id_runs([i for i in run_ids if i is not None])
+                 if run_ids and all(i is not None for i in run_ids) else None)
+        used += len(run[0].encode()) * (1 if len(run) == 1 else 2) + 24 * (1 + len(spans or ()))
         if shown and used > cap(RUN_BYTES):
             break
-        shown.append(text)
+        shown.append((run[0], run[-1], len(run), spans))
     return shown, len(runs) - len(shown)
+
+
+def run_text(first: str, last: str, count: int, ids: Sequence[Sequence[int]] | None) -> str:
+    """`SN-0001…SN-1000 (1,000) id 5001…6000` — how a run reads in the text."""
+    text = first if count == 1 else f"{first}…{last} ({count:,})"
+    if ids:
+        text += " id " + ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in ids)
+    return text
 
 
 def first_names(items: Sequence[str], byte_cap: int = NAME_BYTES) -> list[str]:

@@ -62,7 +62,8 @@ def _not_sent(err: KatanaError) -> str | None:
     if isinstance(err, GateClosed):
         return (f"Katana's rate limit for this key is used up: Katana asked to hold every "
                 f"request for about {round(err.wait_s)} more seconds, longer than this call may "
-                f"wait, so this request was not sent. {UNCHANGED} Try again after that.")
+                f"wait, so this request was not sent. {UNCHANGED} Try again after "
+                f"{_clock(err.wait_s)}.")
     if isinstance(err, SharedStateUnavailable):
         return err.message  # it says what was not sent and what to do
     if isinstance(err, DeadlineExceeded):
@@ -78,10 +79,18 @@ def _rate_limited(err: RateLimitedError, rate_limit: int) -> str:
              f"{rate_limit} requests per minute)")
     if not err.retry_after:
         return (f"{paced}: Katana refused the request each time it was sent, so nothing was "
-                "changed. Try again in a minute.")
+                f"changed. Try again in a minute (after {_clock(60)}).")
     wait = f"about {round(err.retry_after)} seconds"
     return (f"{paced}, and Katana asked to wait {wait}, longer than this call may wait. Katana "
-            f"refused the request, so nothing was changed. Wait {wait} and try again.")
+            f"refused the request, so nothing was changed. Try again after "
+            f"{_clock(err.retry_after)}.")
+
+
+def _clock(seconds: float) -> str:
+    """The wall-clock time `seconds` from now, as the model can tell a person."""
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%H:%M:%S UTC")
 
 
 def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60) -> str:

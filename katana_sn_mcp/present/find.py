@@ -9,7 +9,7 @@ from katana_sn_mcp.operations.find import FindFacts
 from katana_sn_mcp.present.budget import cap, squeezed_out
 from katana_sn_mcp.present.common import Presented, answer, runs, runs_line
 from katana_sn_mcp.present.compress import first_names, plural
-from katana_sn_mcp.results import FindResult, History, Names, Transaction, Where
+from katana_sn_mcp.results import Duplicates, FindResult, History, Names, Transaction, Where
 
 PLACES_SHOWN = 20
 HISTORIES_SHOWN = 10
@@ -140,3 +140,39 @@ def _history_line(h: History) -> str:
     earlier = f"{h.transactions - len(h.last):,} earlier, then " if h.transactions > len(h.last) else ""
     return (f"History of {h.serial_number} (id {h.id}): {stock}; "
             f"{plural(h.transactions, 'transaction')}: {earlier}{steps or 'none'}{when}.")
+
+
+def _places(facts: FindFacts, skip: tuple[str, int] | None = None
+            ) -> list[tuple[tuple[str, int], list[str]]]:
+    by_place: dict[tuple[str, int], list[str]] = {}
+    for s, row in facts.now.items():
+        if row.resource_type is not None and row.resource_id is not None:
+            by_place.setdefault((row.resource_type, row.resource_id), []).append(s)
+    by_place.pop(skip, None)  # type: ignore[arg-type]
+    return sorted(by_place.items(), key=lambda kv: -len(kv[1]))
+
+
+def present_duplicates(facts: FindFacts, rtype: str, rid: int) -> tuple[Duplicates, list[str]]:
+    """A mint's DUPLICATE strings: which are on the target already, which elsewhere (named,
+    capped), and which were not located — as read just now."""
+    target = f"{rtype} {rid}"
+    here = [s for s, r in facts.now.items() if (r.resource_type, r.resource_id) == (rtype, rid)]
+    places = _places(facts, (rtype, rid))
+    shown = 0 if squeezed_out() else max(1, cap(PLACES_SHOWN // 4))
+    elsewhere = [Where(resource_type=t, resource_id=i,
+                       serials=runs(ss, [facts.now[s].id for s in ss]))  # type: ignore[arg-type]
+                 for (t, i), ss in places[:shown]]
+    lost = [s for s in facts.wanted if s not in facts.now]
+    out = Duplicates(on_target=names(here), elsewhere=elsewhere,
+                     more_places=max(0, len(places) - len(elsewhere)), not_located=names(lost))
+    lines = _line(f"DUPLICATE, already on {target}", out.on_target, "read just now")
+    for w in elsewhere:
+        lines += runs_line(f"DUPLICATE, on {where_text(w)} now", w.serials)
+    if out.more_places:
+        n = sum(len(ss) for _, ss in places[len(elsewhere):])
+        lines.append(f"DUPLICATE on {plural(out.more_places, 'more resource')}: {n:,} strings, "
+                     "not shown; find_serial_numbers lists where.")
+    lines += _line("DUPLICATE not located", out.not_located,
+                   "Katana has them, but their resources were not all read here; "
+                   "find_serial_numbers looks them up")
+    return out, lines

@@ -12,6 +12,7 @@ from katana_sn_mcp.present import words
 from katana_sn_mcp.present.budget import RESULT_BYTES, level
 from katana_sn_mcp.present.common import Presented, reason, reason_lines
 from katana_sn_mcp.present.compress import plural
+from katana_sn_mcp.present.find import names
 from katana_sn_mcp.results import ListResult, ResourceCount, VerifyResult
 
 
@@ -90,7 +91,9 @@ def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
         lines = [f"{c.resource_type} {c.resource_id}: {c.on_this_page} on this page" for c in by]
     else:
         columns = ["id", "serial_number"] + (["resource_type"] if facts.resource_type is None else [])
-        result = ListResult(summary=f"{scope}: {span}{of}.{more}",
+        summary = (f"{scope}: {span}{of}.{more}" if facts.rows or facts.page > 1
+                   else f"{scope} {words.EMPTY_READ}")
+        result = ListResult(summary=summary,
                             resource_type=facts.resource_type, resource_id=facts.resource_id,
                             count=keep, total=facts.total, columns=columns,
                             rows=[_row(r, columns) for r in part], next_cursor=cursor)
@@ -110,25 +113,39 @@ def present_verify(facts: VerifyFacts) -> Presented:
     if missing:
         failed.append(reason("NOT_ATTACHED", missing, f"Expected on {target}, not on it now."))
     if lingering:
-        failed.append(reason("STILL_ATTACHED", [str(i) for i in lingering],
+        failed.append(reason("STILL_ATTACHED", lingering,
                              f"Expected gone from {target}, still on it now."))
-    empty = not facts.rows
-    if empty:
-        summary = (f"Not confirmed: {target} has no serial numbers at all. Katana's list cannot "
-                   "tell an empty resource from one that does not exist or from a wrong "
-                   "resource_type, so this proves nothing: check the id and type.")
+    expected, named = set(facts.expect_attached), set(lingering)
+    extra = [r.serial_number for r in facts.rows
+             if r.serial_number not in expected and r.id not in named]
+    lead = []
+    if facts.expect_attached:
+        on = len(facts.expect_attached) - len(missing)
+        lead.append(f"{on:,} of {len(facts.expect_attached):,} expected "
+                    f"{'is' if on == 1 else 'are'} on {target}")
+    if facts.expect_absent_ids:
+        gone = len(facts.expect_absent_ids) - len(lingering)
+        lead.append(f"{gone:,} of {plural(len(facts.expect_absent_ids), 'id')} expected gone "
+                    f"{'is' if gone == 1 else 'are'} gone from {target}")
+    summary = "; ".join(lead) + "."
+    if not facts.rows:
+        summary += (f" Not confirmed: {target} {words.EMPTY_READ}")
     elif failed:
-        bad = " and ".join(
-            plural(g.count, "string") + " not on it" if g.reason == "NOT_ATTACHED"
-            else plural(g.count, "id") + " still on it" for g in failed)
-        summary = f"Not confirmed on {target}: {bad}, of {plural(checked, 'item')} checked."
+        summary += " Not confirmed."
     else:
-        summary = (f"Confirmed on {target}: the {plural(checked, 'expectation')} checked "
-                   f"{'holds' if checked == 1 else 'all hold'}.")
-    summary += f" {target} has {plural(len(facts.rows), 'serial number')} now (read just now)."
+        summary += " Confirmed: every expectation holds."
+    summary += f" {target} has {plural(len(facts.rows), 'serial number')} now (read just now)"
+    summary += (f", {len(extra):,} of them not expected." if facts.expect_attached and extra
+                else ".")
+    unexpected = names(extra) if facts.expect_attached else None
     result = VerifyResult(
-        summary=summary, all_confirmed=not failed and not empty,
+        summary=summary, all_confirmed=not failed and bool(facts.rows),
         resource_type=facts.resource_type, resource_id=facts.resource_id,
         on_resource=len(facts.rows), checked=checked,
-        holding=checked - len(missing) - len(lingering), failed=failed)
-    return Presented(result, "\n".join([summary, *reason_lines(failed)]))
+        holding=checked - len(missing) - len(lingering), failed=failed, not_expected=unexpected)
+    lines = [summary, *reason_lines(failed)]
+    if unexpected and unexpected.first:
+        more = (f", and {unexpected.count - len(unexpected.first):,} more"
+                if unexpected.count > len(unexpected.first) else " (all named)")
+        lines.append(f"On it but not expected: {', '.join(unexpected.first)}{more}.")
+    return Presented(result, "\n".join(lines))
