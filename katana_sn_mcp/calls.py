@@ -1,34 +1,136 @@
-"""What every tool call shares: the deadline, the journal's intent/outcome pair, the
-result store, and turning a presented result into the CallToolResult the host receives."""
+"""The one call skeleton every tool runs through, in this order: deadline → write lock
+(writes only) → journal intent (writes only) → operation → presenter → budget measured on
+the final result → results store → the MCP result (or a ToolError). A result leaves by
+one exit, `leave`, where its bytes are measured; no sentence is written here (they live
+in present/)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ResourceLink, TextContent
+from mcp.types import CallToolResult, TextContent
 
 from katana_sn_mcp.app_state import AppState, state
 from katana_sn_mcp.katana.errors import Answer, KatanaError
-from katana_sn_mcp.present.budget import RECENT_RESULTS
-from katana_sn_mcp.present.common import Presented
-from katana_sn_mcp.present.errors import whole_call
+from katana_sn_mcp.present import errors as said
+from katana_sn_mcp.present.budget import (
+    RECENT_RESULTS,
+    RESULT_BYTES,
+    SQUEEZE_MAX,
+    result_bytes,
+    squeeze,
+)
+from katana_sn_mcp.present.common import Presented, bounded
 from katana_sn_mcp.state import LockUnavailable
+
+F = TypeVar("F")
+
+
+def aged_out(result_id: str) -> str:
+    """Read by the results resource."""
+    return said.aged_out(result_id, RECENT_RESULTS)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the skeleton needs to know of one tool call. `request` makes it a write: it is
+    locked on its resource and journalled; a read has none."""
+
+    tool: str
+    target: str | None = None  # "ManufacturingOrder 1001", for error texts
+    request: dict[str, Any] | None = None
+    lock: str | None = None  # "ManufacturingOrder:1001"
+
+
+async def run(ctx: Context, call: Call, operation: Callable[[AppState], Awaitable[F]],
+              present: Callable[[F, str | None], Presented]) -> CallToolResult:
+    """Run one tool call start to finish. Raises ToolError (its text measured too) for a
+    call that failed as a whole; anything else leaves as a measured result."""
+    app = state(ctx)
+    write_id: str | None = None
+    try:
+        with deadline(app):
+            async with _locked(app, call.lock):
+                if call.request is not None:
+                    write_id = app.journal.intent(call.tool, call.request, **_who(ctx))
+                facts = await _settled(app, call, write_id, operation)
+    except LockUnavailable as exc:  # nothing was journalled or sent
+        raise error(said.lock_busy(call.target or "the resource")) from exc
+    presented = fitted(lambda: present(facts, write_id))
+    if write_id is not None:
+        r = presented[0].result
+        app.journal.outcome(
+            write_id, call.tool, outcome=getattr(r, "outcome", None),
+            katana_answer=getattr(getattr(r, "katana", None), "says", None),
+            summary=getattr(r, "summary", None), items=(presented[0].detail or {}).get("items"))
+        if presented[0].detail is not None:
+            await app.results.put(write_id, presented[0].detail)
+    return presented[1]
+
+
+async def _settled(app: AppState, call: Call, write_id: str | None,
+                   operation: Callable[[AppState], Awaitable[F]]) -> F:
+    """The operation, with the journal told the outcome of a write that failed as a whole
+    (exactly one outcome line, also when the host cancels the call)."""
+    def settle(outcome: str, answer: str) -> None:
+        if write_id is not None:
+            app.journal.outcome(write_id, call.tool, outcome=outcome, katana_answer=answer)
+
+    try:
+        return await operation(app)
+    except KatanaError as exc:  # refused as a whole, or never sent: nothing applied
+        settle("not_applied", Answer.of_error(exc).sentence())
+        raise error(said.whole_call(exc, call.target, app.rate_limit)) from exc
+    except ToolError:
+        settle("not_applied", "not sent")
+        raise
+    except BaseException:  # cancelled by the host, or a crash: Katana may have applied it
+        settle("interrupted", said.INTERRUPTED)
+        raise
+
+
+def error(text: str) -> ToolError:
+    """A whole-call failure, measured like every result: its one text block fits."""
+    return ToolError(bounded(text, RESULT_BYTES - 200))
+
+
+def leave(p: Presented | Callable[[], Presented]) -> CallToolResult:
+    """The exit for a result that needs no operation (a delete not sent)."""
+    return fitted(p if callable(p) else (lambda: p))[1]
+
+
+def fitted(present: Callable[[], Presented]) -> tuple[Presented, CallToolResult]:
+    """Present, measure the result the host will receive, and present again with fewer
+    names (never other counts) until it fits RESULT_BYTES."""
+    for level in range(SQUEEZE_MAX + 1):
+        with squeeze(level):
+            p = present()
+        out = to_call_result(p)
+        if result_bytes(out) <= RESULT_BYTES:
+            return p, out
+    return p, out  # at the last level only counts and fixed sentences remain
 
 
 def to_call_result(p: Presented) -> CallToolResult:
-    content: list[Any] = [TextContent(type="text", text=p.text)]
-    result_id = getattr(p.result, "result_id", None)
-    if result_id and p.detail is not None:
-        content.append(ResourceLink(
-            type="resource_link", uri=f"katana://results/{result_id}", name=f"result {result_id}",
-            description="every item of this result", mime_type="application/json"))
-    return CallToolResult(content=content, is_error=p.is_error, structured_content=p.result.model_dump(
-        mode="json", exclude_defaults=True))
+    """One text block (it names the full result's link itself, once: a host that passes only
+    text to the model still passes the link) and the structured result."""
+    return CallToolResult(content=[TextContent(type="text", text=p.text)], is_error=p.is_error,
+                          structured_content=p.result.model_dump(mode="json", exclude_defaults=True))
+
+
+@asynccontextmanager
+async def _locked(app: AppState, key: str | None) -> AsyncIterator[None]:
+    if key is None:
+        yield
+        return
+    async with app.locks.hold(key):
+        yield
 
 
 @contextmanager
@@ -43,70 +145,10 @@ def deadline(app: AppState) -> Iterator[None]:
         var.reset(token)
 
 
-def client_name(ctx: Context) -> str | None:
-    params = getattr(ctx.session, "client_params", None)
-    info = getattr(params, "client_info", None)
-    return getattr(info, "name", None)
-
-
-def failure(exc: KatanaError, app: AppState, target: str | None) -> ToolError:
-    return ToolError(whole_call(exc, target, app.rate_limit))
-
-
-class Write:
-    """One write's journal lines: an intent now, then exactly one outcome — also when the
-    call fails, is cancelled by the host, or raises something unexpected."""
-
-    def __init__(self, app: AppState, write_id: str, tool: str) -> None:
-        self.app, self.write_id, self.tool, self.done = app, write_id, tool, False
-
-    async def finish(self, p: Presented) -> CallToolResult:
-        r = p.result
-        self.app.journal.outcome(
-            self.write_id, self.tool, outcome=getattr(r, "outcome", None),
-            katana_answer=getattr(getattr(r, "katana", None), "says", None),
-            summary=getattr(r, "summary", None),
-            items=(p.detail or {}).get("items"))
-        self.done = True
-        if p.detail is not None:
-            await self.app.results.put(self.write_id, p.detail)
-        return to_call_result(p)
-
-
-@asynccontextmanager
-async def journalled(ctx: Context, tool: str, request: dict[str, Any]) -> AsyncIterator[Write]:
-    app = state(ctx)
+def _who(ctx: Context) -> dict[str, str | None]:
     from katana_sn_mcp.tokens import caller_name
 
-    who = {"client": client_name(ctx), "person": caller_name(ctx.request_context.request)}
-    write = Write(app, app.journal.intent(tool, request, **who), tool)
-    target = f"{request['resource_type']} {request['resource_id']}"
-    try:
-        with deadline(app):
-            yield write
-    except KatanaError as exc:  # refused as a whole, or never sent: nothing applied
-        if write.done:  # its outcome is recorded: what failed came after the write
-            raise
-        app.journal.outcome(write.write_id, tool, outcome="not_applied",
-                            katana_answer=Answer.of_error(exc).sentence())
-        raise failure(exc, app, target) from exc
-    except LockUnavailable as exc:
-        app.journal.outcome(write.write_id, tool, outcome="not_applied",
-                            katana_answer="not sent: another write to the resource held it too long")
-        raise ToolError(f"Another write to {target} has been running for too long, so this one "
-                        "was not sent. Nothing was changed. Try again shortly.") from exc
-    except ToolError:
-        app.journal.outcome(write.write_id, tool, outcome="not_applied", katana_answer="not sent")
-        raise
-    except BaseException:  # cancelled by the host, or a crash: Katana may have applied it
-        if not write.done:
-            app.journal.outcome(write.write_id, tool, outcome="interrupted",
-                                katana_answer="unknown: the call ended before Katana's answer was recorded")
-        raise
-
-
-def aged_out(result_id: str) -> str:
-    return (f"Result {result_id} is not among the write results this server keeps (the last "
-            f"{RECENT_RESULTS}). Where the server keeps a journal file, its outcome line with "
-            f"write_id {result_id} lists every item; katana://journal/recent shows recent "
-            "writes, one row each.")
+    params = getattr(ctx.session, "client_params", None)
+    info = getattr(params, "client_info", None)
+    return {"client": getattr(info, "name", None),
+            "person": caller_name(ctx.request_context.request)}

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from katana_sn_mcp import redact
 from katana_sn_mcp.app_state import state
+from katana_sn_mcp.calls import error
 from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan, plan_delete, unread_plan
 from katana_sn_mcp.present.delete import describe_plan
@@ -48,7 +48,7 @@ async def precheck(resource_type: str, resource_id: int, ids: list[int], ctx: Co
         return await plan_delete(app.client, resource_type, resource_id, ids,
                                  progress_of(ctx, "checking what is attached"))
     except KatanaError as exc:
-        raise ToolError(whole_call(exc, f"{resource_type} {resource_id}", app.rate_limit)) from exc
+        raise error(whole_call(exc, f"{resource_type} {resource_id}", app.rate_limit)) from exc
 
 
 async def ask(

@@ -36,11 +36,21 @@ class Result(BaseModel):
 Outcome = Literal["applied", "partially_applied", "not_applied", "unknown"]
 
 
+class Run(Result):
+    """Consecutive serials `first`…`last` (`count` of them), and their ids as [first, last]
+    pairs of consecutive ids, when every one has an id."""
+
+    first: str
+    last: str
+    count: int
+    ids: list[list[int]] | None = None
+
+
 class Runs(Result):
-    """Items of one kind: the exact count, and runs such as `SN-0001…SN-1000 (1000) id 5001…6000`."""
+    """Items of one kind: the exact count, and the first runs of consecutive serials."""
 
     count: int
-    runs: list[str]
+    runs: list[Run]
     more_runs: int = 0
 
 
@@ -49,7 +59,7 @@ class Reason(Result):
 
     reason: str
     count: int
-    first: list[str]
+    first: list[str | int] = Field(description="the first strings (or ids) named")
     why: str
 
 
@@ -72,6 +82,8 @@ class CreateResult(Result):
     not_applied: list[Reason] = Field(default_factory=list)
     unknown: list[Reason] = Field(default_factory=list)
     verified: bool
+    duplicates: Duplicates | None = Field(None, description="where a mint's DUPLICATE "
+                                          "strings are now (read just now)")
     katana: KatanaAnswer
     next_steps: list[str] = Field(default_factory=list)
     result_id: str = Field(description="full per-string detail: katana://results/{result_id}")
@@ -79,8 +91,8 @@ class CreateResult(Result):
 
 class Ids(Result):
     count: int
-    ids: list[str]
-    more: int = 0
+    ids: list[list[int]] = Field(description="[first, last] runs of consecutive ids")
+    more: int = Field(0, description="runs not shown")
 
 
 class DeleteResult(Result):
@@ -102,9 +114,11 @@ class DeleteResult(Result):
 
 
 class ResourceCount(Result):
+    """Rows of one resource among this page's rows (not the resource's total)."""
+
     resource_type: str | None
     resource_id: int | None
-    count: int
+    on_this_page: int
 
 
 class ListResult(Result):
@@ -128,3 +142,62 @@ class VerifyResult(Result):
     checked: int
     holding: int
     failed: list[Reason] = Field(default_factory=list)
+    not_expected: Names | None = Field(None, description="on it, not among expect_attached")
+
+
+class Names(Result):
+    """Items named up to a cap; `count` is exact."""
+
+    count: int
+    first: list[str]
+
+
+class Where(Result):
+    """Serial numbers seen on one resource by the list endpoint, just now."""
+
+    resource_type: str
+    resource_id: int
+    serials: Runs
+
+
+class Transaction(Result):
+    resource_type: str | None
+    resource_id: int | None
+    quantity_change: int | None
+    date: str | None = Field(description="null: a reservation not yet stamped")
+
+
+class History(Result):
+    serial_number: str
+    id: int | None
+    in_stock: bool | None = Field(description="Katana's flag; not the sum of the changes")
+    transactions: int
+    last: list[Transaction] = Field(description="latest last")
+
+
+class FindResult(Result):
+    summary: str
+    asked: int
+    found: int = Field(description="seen on a resource just now")
+    where: list[Where] = Field(default_factory=list)
+    more_places: int = 0
+    not_known: Names | None = Field(None, description="not in Katana's stock list: exist nowhere")
+    on_no_resource: Names | None = Field(None, description="known to Katana, on none of its "
+                                         "transactions' resources")
+    not_looked_up: Names | None = Field(None, description="known; their resources were not "
+                                        "all read in this call")
+    history: list[History] = Field(default_factory=list)
+    history_more: int = 0
+    stock_read: bool
+    katana: KatanaAnswer | None = None
+
+
+class Duplicates(Result):
+    on_target: Names | None = Field(None, description="already on this resource")
+    elsewhere: list[Where] = Field(default_factory=list)
+    more_places: int = 0
+    not_located: Names | None = Field(None, description="where they are was not read")
+
+
+CreateResult.model_rebuild()
+VerifyResult.model_rebuild()

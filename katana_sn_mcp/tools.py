@@ -1,5 +1,6 @@
-"""The four tools. Each validates its arguments (through the schema), runs one
-operation, and hands the facts to the presentation layer. No sentences are written here."""
+"""The five tools. Each validates its arguments (through the schema), then names what the
+call skeleton (`calls.run`) runs: its operation and its presenter. Each flow reads top to
+bottom here; no sentences are written here (they live in present/)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,23 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult, MCPServer, Resolve
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field, StringConstraints
 
 from katana_sn_mcp import operations
-from katana_sn_mcp.app_state import state
-from katana_sn_mcp.calls import deadline, failure, journalled, to_call_result
+from katana_sn_mcp.calls import Call, error, leave, run
 from katana_sn_mcp.confirm import ConfirmDeletion, ask, can_elicit, precheck, progress_of
-from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan
 from katana_sn_mcp.operations.common import ReadType, WriteType
+from katana_sn_mcp.operations.find import RESOURCES_READ
+from katana_sn_mcp.present import errors as said
 from katana_sn_mcp.present.budget import LIST_DEFAULT, LIST_MAX, MAX_ITEMS
 from katana_sn_mcp.present.create import present_create
 from katana_sn_mcp.present.delete import present_delete, present_unsent
+from katana_sn_mcp.present.find import present_find
 from katana_sn_mcp.present.read import BadCursor, present_page, present_verify, read_cursor
 from katana_sn_mcp.ranges import BadRange, SerialRange, expand
-from katana_sn_mcp.results import CreateResult, DeleteResult, ListResult, VerifyResult
+from katana_sn_mcp.results import CreateResult, DeleteResult, FindResult, ListResult, VerifyResult
 
 ResourceId = Annotated[int, Field(strict=True, ge=1, le=2147483647, description="Katana id of the resource")]
 Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255, pattern=r"^\S(.*\S)?$")]
@@ -43,11 +44,11 @@ def serials_of(serials: list[str], ranges: list[SerialRange], what: str) -> list
     try:
         out = expand(serials, ranges)
     except BadRange as exc:
-        raise ToolError(f"{exc} Nothing was sent to Katana.") from exc
+        raise error(said.bad_input(exc)) from exc
     if len(out) > MAX_ITEMS:
-        raise ToolError(f"{len(out):,} strings in one call; at most {MAX_ITEMS:,}. Nothing was sent.")
+        raise error(said.too_many(len(out), MAX_ITEMS))
     if not out and what:
-        raise ToolError(f"No strings given: pass {what}. Nothing was sent to Katana.")
+        raise error(said.nothing_given(what))
     return out
 
 
@@ -83,15 +84,13 @@ def register_write_tools(mcp: MCPServer) -> None:
         """Mint or transfer serial numbers on one Katana resource. Counts what was applied,
         groups what was not by Katana's reason, and re-reads the target after transfers."""
         serials = serials_of(serial_numbers, serial_ranges, "serial_numbers or serial_ranges")
-        request = {"resource_type": resource_type, "resource_id": resource_id,
-                   "serial_numbers": serials}
-        async with journalled(ctx, "create_serial_numbers", request) as write:
-            app = state(ctx)
-            async with app.locks.hold(f"{resource_type}:{resource_id}"):
-                facts = await operations.create_serial_numbers(
-                    app.client, resource_type, resource_id, serials, verify=verify,
-                    progress=progress_of(ctx, "re-reading the target"))
-            return await write.finish(present_create(facts, write.write_id))
+        call = Call("create_serial_numbers", f"{resource_type} {resource_id}",
+                    {"resource_type": resource_type, "resource_id": resource_id,
+                     "serial_numbers": serials}, f"{resource_type}:{resource_id}")
+        return await run(ctx, call, lambda app: operations.create_serial_numbers(
+            app.client, resource_type, resource_id, serials, verify=verify,
+            progress=progress_of(ctx, "re-reading the target")),
+            lambda facts, write_id: present_create(facts, write_id or ""))
 
     @tool(mcp, "Delete serial numbers", DELETE)
     async def delete_serial_numbers(
@@ -109,18 +108,18 @@ def register_write_tools(mcp: MCPServer) -> None:
         """Remove serial numbers from one resource. Katana's 204 confirms nothing, so this
         reads the resource just before and after the delete and reports what left it."""
         if plan.read and not plan.attached:
-            return to_call_result(present_unsent(plan, "none"))
+            return leave(lambda: present_unsent(plan, "none"))
         if not (isinstance(answer, AcceptedElicitation) and answer.data.confirm):
             if plan.read and can_elicit(ctx):
-                return to_call_result(present_unsent(
+                return leave(lambda: present_unsent(
                     plan, "cancelled" if answer.action == "cancel" else "declined"))
-            return to_call_result(present_unsent(plan, "planned"))
-        request = {"resource_type": resource_type, "resource_id": resource_id, "ids": plan.requested_ids}
-        async with journalled(ctx, "delete_serial_numbers", request) as write:
-            app = state(ctx)
-            facts = await operations.execute_delete(
-                app.client, plan, app.locks, progress_of(ctx, "reading the resource"))
-            return await write.finish(present_delete(facts, write.write_id))
+            return leave(lambda: present_unsent(plan, "planned"))
+        call = Call("delete_serial_numbers", f"{resource_type} {resource_id}",
+                    {"resource_type": resource_type, "resource_id": resource_id,
+                     "ids": plan.requested_ids}, f"{resource_type}:{resource_id}")
+        return await run(ctx, call, lambda app: operations.execute_delete(
+            app.client, plan, progress_of(ctx, "reading the resource")),
+            lambda facts, write_id: present_delete(facts, write_id or ""))
 
 
 def register_read_tools(mcp: MCPServer) -> None:
@@ -139,16 +138,13 @@ def register_read_tools(mcp: MCPServer) -> None:
         try:
             place = read_cursor(cursor, resource_type, resource_id) if cursor else None
         except BadCursor as exc:
-            raise ToolError(f"{exc}. Nothing was read.") from exc
+            raise error(said.bad_input(exc, read=True)) from exc
         page, limit, skip = place or (1, limit, 0)
-        app = state(ctx)
-        try:
-            with deadline(app):
-                facts = await operations.list_page(app.client, resource_type, resource_id,
-                                                   page, limit, place)
-        except KatanaError as exc:
-            raise failure(exc, app, f"{resource_type or 'any type'} {resource_id or ''}".strip()) from exc
-        return to_call_result(present_page(facts, skip))
+        call = Call("list_serial_numbers",
+                    f"{resource_type or 'any type'} {resource_id or ''}".strip())
+        return await run(ctx, call, lambda app: operations.list_page(
+            app.client, resource_type, resource_id, page, limit, place),
+            lambda facts, _: present_page(facts, skip))
 
     @tool(mcp, "Verify serial numbers", READ)
     async def verify_serial_numbers(
@@ -165,14 +161,28 @@ def register_read_tools(mcp: MCPServer) -> None:
         from it. Counts what holds and names what does not."""
         serials = serials_of(expect_attached, expect_attached_ranges, "")
         if not serials and not expect_absent_ids:
-            raise ToolError("Nothing to check: pass expect_attached, expect_attached_ranges or "
-                            "expect_absent_ids. Nothing was read.")
-        app = state(ctx)
-        try:
-            with deadline(app):
-                facts = await operations.verify_serial_numbers(
-                    app.client, resource_type, resource_id, serials, expect_absent_ids,
-                    progress_of(ctx, "verifying"))
-        except KatanaError as exc:
-            raise failure(exc, app, f"{resource_type} {resource_id}") from exc
-        return to_call_result(present_verify(facts))
+            raise error(said.nothing_to_check(
+                "expect_attached, expect_attached_ranges or expect_absent_ids"))
+        call = Call("verify_serial_numbers", f"{resource_type} {resource_id}")
+        return await run(ctx, call, lambda app: operations.verify_serial_numbers(
+            app.client, resource_type, resource_id, serials, expect_absent_ids,
+            progress_of(ctx, "verifying")), lambda facts, _: present_verify(facts))
+
+    @tool(mcp, "Find serial numbers", READ)
+    async def find_serial_numbers(
+        ctx: Context,
+        serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS, description=(
+            "strings to find"))] = [],  # noqa: B006
+        serial_ranges: Ranges = [],  # noqa: B006
+        ids: Annotated[list[SerialId], Field(max_length=MAX_ITEMS, description=(
+            "serial-number ids to find"))] = [],  # noqa: B006
+    ) -> Annotated[CallToolResult, FindResult]:
+        """Where are these serial numbers? Searches the whole account (strings or ids) and
+        says which resource each is on now, which exist nowhere, whether each is in stock,
+        and its transaction history. Read-only."""
+        serials = serials_of(serial_numbers, serial_ranges, "")
+        if not serials and not ids:
+            raise error(said.nothing_to_check("serial_numbers, serial_ranges or ids"))
+        call = Call("find_serial_numbers", "the account")
+        return await run(ctx, call, lambda app: operations.find_serial_numbers(
+            app.client, serials, ids), lambda facts, _: present_find(facts, RESOURCES_READ))

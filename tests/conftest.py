@@ -105,8 +105,9 @@ def text(result: CallToolResult) -> str:
 
 
 def whole(result: CallToolResult) -> dict[str, Any]:
-    """Everything a host receives from one call, with the random result id and the clock
-    time replaced, for whole-result snapshots."""
+    """Everything a host receives from one call, with the random result id, the clock time
+    and signed cursors (their key is random per process) replaced, for whole-result
+    snapshots."""
     import re
 
     raw = json.dumps({"is_error": result.is_error,
@@ -114,6 +115,7 @@ def whole(result: CallToolResult) -> dict[str, Any]:
                       "structured": result.structured_content}, ensure_ascii=False)
     raw = re.sub(r"\b[0-9a-f]{12}\b", "<id>", raw)
     raw = re.sub(r"\b\d\d:\d\d:\d\d UTC\b", "<time>", raw)
+    raw = re.sub(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{22}\b", "<cursor>", raw)  # signed: random key
     out = json.loads(raw)
     out["text"] = "\n".join(c.get("text", "") for c in out.pop("content") if c["type"] == "text")
     return out

@@ -37,7 +37,7 @@ async def test_accepted_elicitation_deletes_and_the_question_names_the_facts(tmp
     h, sid, args = setup(tmp_path, era, answering("accept", asked=asked))
     r = await h.call("delete_serial_numbers", args)
     assert not r.is_error
-    assert r.structured_content["removed"] == {"count": 1, "ids": [str(sid)]}
+    assert r.structured_content["removed"] == {"count": 1, "ids": [[sid, sid]]}
     assert len(asked) == 1
     assert "Delete 1 serial number from ManufacturingOrder 1001" in asked[0]
     assert "SN-1001-003" in asked[0] and "77777777" in asked[0]
@@ -65,7 +65,7 @@ async def test_without_elicitation_the_confirm_argument_is_required(tmp_path, er
     assert r.structured_content["outcome"] == "planned"
     assert h.sandbox.find("SN-1001-003") is not None
     r = await h.call("delete_serial_numbers", {**args, "confirm": True})
-    assert r.structured_content["removed"] == {"count": 1, "ids": [str(sid)]}
+    assert r.structured_content["removed"] == {"count": 1, "ids": [[sid, sid]]}
     assert h.sandbox.find("SN-1001-003") is None
 
 

@@ -26,7 +26,7 @@ async def test_a_delete_with_one_id_not_on_the_resource(tmp_path, era) -> None:
     target = ids_on(h, *MO.values())["SN-1001-001"]
     po_id = ids_on(h, "PurchaseOrderRow", 2001)["PO-2001-A"]
     r = await h.call("delete_serial_numbers", {**MO, "ids": [target, po_id], "confirm": True})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 id not on ManufacturingOrder 1001, left alone. 1 serial number gone from ManufacturingOrder 1001: on it just before the delete and not after.', 'outcome': 'partially_applied', 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'requested': 2, 'removed': {'count': 1, 'ids': ['886001']}, 'not_attached': {'count': 1, 'ids': ['886008']}, 'delete_sent': True, 'verified': True, 'katana': {'status': 204, 'sends': 1, 'says': 'Katana answered 204'}, 'note': 'Katana answers 204 to every well-formed delete, whatever the ids, so its answer confirms nothing; what is reported here comes from reading the resource just before and after the delete.', 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 id not on ManufacturingOrder 1001, left alone. 1 serial number gone from ManufacturingOrder 1001: on it just before the delete and not after.', 'outcome': 'partially_applied', 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'requested': 2, 'removed': {'count': 1, 'ids': [[886001, 886001]]}, 'not_attached': {'count': 1, 'ids': [[886008, 886008]]}, 'delete_sent': True, 'verified': True, 'katana': {'status': 204, 'sends': 1, 'says': 'Katana answered 204'}, 'note': 'Katana answers 204 to every well-formed delete, whatever the ids, so its answer confirms nothing; what is reported here comes from reading the resource just before and after the delete.', 'result_id': '<id>'}, 'text': """\
 1 id not on ManufacturingOrder 1001, left alone. 1 serial number gone from ManufacturingOrder 1001: on it just before the delete and not after.
 Gone (1): 886001
 Not on it (1): 886008
@@ -52,7 +52,7 @@ async def test_ids_not_on_the_resource_send_no_delete_and_are_an_error(harness: 
                                                       "resource_id": 3001, "ids": [123],
                                                       "confirm": True})
     assert r.is_error
-    assert r.structured_content["not_attached"] == {"count": 1, "ids": ["123"]}
+    assert r.structured_content["not_attached"] == {"count": 1, "ids": [[123, 123]]}
     assert not any(q.method == "DELETE" for q in harness.sandbox.requests)
 
 
@@ -86,7 +86,7 @@ async def test_an_id_moved_while_the_person_decides_is_not_reported_removed(tmp_
     h.elicitation = meanwhile_someone_moves_it
     r = await h.call("delete_serial_numbers", {**MO, "ids": [target]})
     out = r.structured_content
-    assert "removed" not in out and out["not_attached"] == {"count": 1, "ids": [str(target)]}
+    assert "removed" not in out and out["not_attached"] == {"count": 1, "ids": [[target, target]]}
     # legacy era: the plan the person saw is older than the delete's own read; the new era
     # re-runs the pre-check after the answer, so the id is simply not there any more
     assert ("between the confirmation and the delete" in out["summary"]) is (era == "legacy")
@@ -103,7 +103,7 @@ async def test_a_delete_refused_with_500_that_changed_nothing_is_an_error(tmp_pa
     r = await h.call("delete_serial_numbers", {**MO, "ids": [target], "confirm": True})
     out = r.structured_content
     assert r.is_error and out["outcome"] == "not_applied"
-    assert out["still_attached"] == {"count": 1, "ids": [str(target)]}
+    assert out["still_attached"] == {"count": 1, "ids": [[target, target]]}
     assert out["katana"]["status"] == 500 and out["katana"]["says"].startswith("Katana answered 500")
 
 

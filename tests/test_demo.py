@@ -12,13 +12,15 @@ def test_demo_runs_the_scripted_session_and_prints_the_answers() -> None:
                           text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "1,000 strings minted on ManufacturingOrder 1003." in out
+    assert "1,000 strings minted on ManufacturingOrder 1003 by Katana's answer (not re-read)." in out
     assert "DEMO-0001…DEMO-1000 (1,000)" in out
-    assert "MISSING (1): DEMO-404" in out and "exist nowhere" in out
+    assert "MISSING (1, all named): DEMO-404" in out and "exist nowhere" in out
     assert "2 strings transferred to SalesOrderRow 3001 and confirmed by re-reading it" in out
     assert "Not on it (1): 886008" in out and "confirms nothing" in out
-    assert "NOT_ATTACHED (1): DEMO-404" in out
-    assert "Confirmed on ManufacturingOrder 1001" in out
+    assert "2 of 3 expected are on SalesOrderRow 3001" in out
+    assert "NOT_ATTACHED (1, all named): DEMO-404" in out
+    assert "1 of 1 id expected gone is gone from ManufacturingOrder 1001" in out
+    assert "Confirmed: every expectation holds" in out
 
 
 def test_demo_in_current_mode_shows_the_whole_call_refusal() -> None:

@@ -20,10 +20,8 @@ async def test_a_list_page_and_its_cursor(tmp_path, era) -> None:
     h.sandbox.mint("ManufacturingOrder", 1003, [f"BULK-{i:04d}" for i in range(25)])
     r = await h.call("list_serial_numbers", {"resource_type": "ManufacturingOrder",
                                               "resource_id": 1003, "limit": 3})
-    shown = whole(r)
-    shown["structured"]["next_cursor"] = "<signed>"  # its key is random per process
-    assert shown == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 3, 'total': 25, 'columns': ['id', 'serial_number'], 'rows': [[886010, 'BULK-0000'], [886011, 'BULK-0001'], [886012, 'BULK-0002']], 'next_cursor': '<signed>'}, 'text': """\
-ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 1–3 of 25. More: call again with cursor="<cursor>" (next_cursor).', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 3, 'total': 25, 'columns': ['id', 'serial_number'], 'rows': [[886010, 'BULK-0000'], [886011, 'BULK-0001'], [886012, 'BULK-0002']], 'next_cursor': '<cursor>'}, 'text': """\
+ManufacturingOrder 1003: rows 1–3 of 25. More: call again with cursor="<cursor>" (next_cursor).
 886010 BULK-0000
 886011 BULK-0001
 886012 BULK-0002\
@@ -42,8 +40,8 @@ ManufacturingOrder 1003: rows 1–3 of 25. More: pass next_cursor.
 async def test_an_unfiltered_listing_counts_per_resource(harness: Harness) -> None:
     r = await harness.call("list_serial_numbers", {})
     out = r.structured_content
-    assert "rows" not in out and out["count"] == sum(c["count"] for c in out["by_resource"])
-    assert {"resource_type": "ManufacturingOrder", "resource_id": 1001, "count": 5} in out["by_resource"]
+    assert "rows" not in out and out["count"] == sum(c["on_this_page"] for c in out["by_resource"])
+    assert {"resource_type": "ManufacturingOrder", "resource_id": 1001, "on_this_page": 5} in out["by_resource"]
 
 
 async def test_a_cursor_from_another_listing_is_refused(harness: Harness) -> None:
@@ -60,10 +58,11 @@ async def test_a_failed_verification(tmp_path, era) -> None:
     lingering = h.sandbox.find("SN-1001-002").id
     r = await h.call("verify_serial_numbers", {**MO, "expect_attached": ["SN-1001-001", "NOPE-1"],
                                                 "expect_absent_ids": [lingering, 424242]})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'Not confirmed on ManufacturingOrder 1001: 1 string not on it and 1 id still on it, of 4 items checked. ManufacturingOrder 1001 has 5 serial numbers now (read just now).', 'all_confirmed': False, 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_resource': 5, 'checked': 4, 'holding': 2, 'failed': [{'reason': 'NOT_ATTACHED', 'count': 1, 'first': ['NOPE-1'], 'why': 'Expected on ManufacturingOrder 1001, not on it now.'}, {'reason': 'STILL_ATTACHED', 'count': 1, 'first': ['886002'], 'why': 'Expected gone from ManufacturingOrder 1001, still on it now.'}]}, 'text': """\
-Not confirmed on ManufacturingOrder 1001: 1 string not on it and 1 id still on it, of 4 items checked. ManufacturingOrder 1001 has 5 serial numbers now (read just now).
-NOT_ATTACHED (1): NOPE-1. Expected on ManufacturingOrder 1001, not on it now.
-STILL_ATTACHED (1): 886002. Expected gone from ManufacturingOrder 1001, still on it now.\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 of 2 expected is on ManufacturingOrder 1001; 1 of 2 ids expected gone is gone from ManufacturingOrder 1001. Not confirmed. ManufacturingOrder 1001 has 5 serial numbers now (read just now), 3 of them not expected.', 'all_confirmed': False, 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_resource': 5, 'checked': 4, 'holding': 2, 'failed': [{'reason': 'NOT_ATTACHED', 'count': 1, 'first': ['NOPE-1'], 'why': 'Expected on ManufacturingOrder 1001, not on it now.'}, {'reason': 'STILL_ATTACHED', 'count': 1, 'first': [886002], 'why': 'Expected gone from ManufacturingOrder 1001, still on it now.'}], 'not_expected': {'count': 3, 'first': ['SN-1001-003', 'SN-1001-004', 'SN-1001-005']}}, 'text': """\
+1 of 2 expected is on ManufacturingOrder 1001; 1 of 2 ids expected gone is gone from ManufacturingOrder 1001. Not confirmed. ManufacturingOrder 1001 has 5 serial numbers now (read just now), 3 of them not expected.
+NOT_ATTACHED (1, all named): NOPE-1. Expected on ManufacturingOrder 1001, not on it now.
+STILL_ATTACHED (1, all named): 886002. Expected gone from ManufacturingOrder 1001, still on it now.
+On it but not expected: SN-1001-003, SN-1001-004, SN-1001-005 (all named).\
 """})
 
 
@@ -79,7 +78,8 @@ async def test_a_mistyped_resource_is_never_read_as_confirmation(harness: Harnes
                                                       "expect_absent_ids": [886001]})
     out = r.structured_content
     assert out["all_confirmed"] is False and out["on_resource"] == 0
-    assert "has no serial numbers at all" in out["summary"] and "check the id and type" in out["summary"]
+    assert "holds no serial numbers at all" in out["summary"]
+    assert "an id that does not exist" in out["summary"] and "check the id and the type" in out["summary"]
 
 
 class Shifting:
@@ -153,8 +153,8 @@ async def test_counts_per_resource_page_through_every_row_once(tmp_path) -> None
     counted: dict[int, int] = {}
     for page in pages:
         for c in page["by_resource"]:
-            counted[c["resource_id"]] = counted.get(c["resource_id"], 0) + c["count"]
-        assert page["count"] == sum(c["count"] for c in page["by_resource"])
+            counted[c["resource_id"]] = counted.get(c["resource_id"], 0) + c["on_this_page"]
+        assert page["count"] == sum(c["on_this_page"] for c in page["by_resource"])
     assert all(counted[mo] == 2 for mo in range(5000, 5200))  # every row once, none twice
     assert sum(p["count"] for p in pages) == pages[0]["total"]
     assert len(pages) <= 2 * pages[0]["total"] // 250 + 2  # pages near the budget, not tiny

@@ -46,8 +46,10 @@ from katana_sn_mcp.katana.models import (
     PAGE_SIZE,
     CreateResponse,
     SerialRecord,
+    StockRecord,
     page_meta,
     parse_list,
+    parse_stock,
 )
 from katana_sn_mcp.katana.pacing import Pacer
 
@@ -159,6 +161,16 @@ class KatanaClient:
         end: the seam check of a cursor walk, one small request."""
         rows, _, _ = await self._page(resource_type, resource_id, offset + 1, 1)
         return rows[0] if rows else None
+
+    async def stock(self) -> list[StockRecord]:
+        """Every serial number of the account with its stock flag and transactions, from
+        `GET /serial_numbers_stock`: one unpaged answer (Katana ignores `limit`)."""
+        response, payload, _ = await self._request("GET", "serial_numbers_stock")
+        try:
+            return parse_stock(payload)
+        except ValueError as exc:
+            raise TransportError(f"unreadable stock body: {exc}", may_have_applied=False,
+                                 reason="unreadable_body", status=response.status_code) from exc
 
     async def list_all(
         self, *, resource_type: str | None = None, resource_id: int | None = None,

@@ -52,6 +52,37 @@ class SerialRecord(Tolerant):
         return self.resource_id is not None and self.transaction_id is not None
 
 
+class StockTransaction(Tolerant):
+    """One ledger entry of a serial number (`/serial_numbers_stock`): where it went and when.
+    A reservation has no date; the entry's `id` can change when Katana stamps it."""
+
+    id: str | None = None
+    resource_type: str | None = None
+    resource_id: int | None = None
+    transaction_date: str | None = None
+    quantity_change: int | None = None
+
+    _clean = field_validator("id", "resource_type", "resource_id", "transaction_date",
+                             "quantity_change", mode="before")(_none_if_sentinel)
+
+
+class StockRecord(Tolerant):
+    """One row of `GET /serial_numbers_stock`: a serial number of the account, whether it
+    is in stock (not the sum of its quantity changes), and its transactions."""
+
+    id: int | None = None
+    serial_number: str
+    in_stock: bool | None = None
+    transactions: list[StockTransaction] = Field(default_factory=list)
+
+    _clean = field_validator("id", "in_stock", mode="before")(_none_if_sentinel)
+
+    @field_validator("transactions", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
 class FailedItem(Tolerant):
     """A string Katana refused inside a 200; `reason` is open-ended (DUPLICATE, MISSING, ...)."""
 
@@ -174,6 +205,16 @@ def parse_list(payload: Any) -> list[SerialRecord]:
     if not isinstance(rows, list):
         raise ValueError("list body is neither an array nor {data: [...]}")
     return [SerialRecord.model_validate(r) for r in rows]
+
+
+def parse_stock(payload: Any) -> list[StockRecord]:
+    """GET /serial_numbers_stock body: wrapped (live) or a bare array (the portal's example)."""
+    rows = payload.get("data", []) if isinstance(payload, dict) else payload
+    if rows is None:
+        return []
+    if not isinstance(rows, list):
+        raise ValueError("stock body is neither an array nor {data: [...]}")
+    return [StockRecord.model_validate(r) for r in rows]
 
 
 def page_meta(header: str | None) -> tuple[bool, int | None]:

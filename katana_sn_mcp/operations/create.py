@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from katana_sn_mcp.katana.errors import Answer, KatanaError, ServerError, TransportError
 from katana_sn_mcp.katana.models import SerialRecord
 from katana_sn_mcp.operations.common import MINT_TYPES, Progress
+from katana_sn_mcp.operations.find import FindFacts, find_serial_numbers
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
@@ -29,6 +30,7 @@ ItemState = Literal["applied", "present", "refused", "not_applied", "not_seen", 
 
 
 GATEWAY_STATUS = frozenset({502, 504})  # answered by a proxy, not by Katana itself
+LOCATE_RESOURCES = 4  # resources read to say where a mint's duplicates are
 
 
 @dataclass
@@ -44,6 +46,8 @@ class CreateFacts:
     clear_answer: bool = True  # False: the answer did not say what happened to each string
     after: dict[str, SerialRecord] | None = None  # the target re-read afterwards
     reread_failure: Answer | None = None
+    duplicates: FindFacts | None = None  # where a mint's DUPLICATE strings are now
+    locate_failure: Answer | None = None
 
     @property
     def verified(self) -> bool:
@@ -110,7 +114,20 @@ async def create_serial_numbers(
         not r.landing_known for r in response.successful)
     if facts.reported and verify and must_check:
         await _reread(client, facts, progress)
+    await _locate_duplicates(client, facts)
     return facts
+
+
+async def _locate_duplicates(client: KatanaClient, facts: CreateFacts) -> None:
+    """A mint's DUPLICATE strings exist somewhere: say where (one stock-list request, then
+    at most LOCATE_RESOURCES resources read), so the reader need not ask."""
+    dup = [s for s in facts.requested if facts.refused.get(s) == "DUPLICATE"]
+    if facts.operation != "mint" or not dup:
+        return
+    try:
+        facts.duplicates = await find_serial_numbers(client, dup, (), LOCATE_RESOURCES)
+    except KatanaError as exc:
+        facts.locate_failure = Answer.of_error(exc)
 
 
 async def _reread(client: KatanaClient, facts: CreateFacts, progress: Progress | None) -> None:

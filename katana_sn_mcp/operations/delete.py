@@ -18,7 +18,6 @@ from katana_sn_mcp.operations.common import Progress
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
-    from katana_sn_mcp.state import WriteLocks
 
 IdState = Literal["removed", "not_attached", "moved_before_delete", "still_attached", "unknown"]
 
@@ -89,30 +88,28 @@ class DeleteFacts:
 
 
 async def execute_delete(
-    client: KatanaClient, confirmed: DeletePlan, locks: WriteLocks,
-    progress: Progress | None = None,
+    client: KatanaClient, confirmed: DeletePlan, progress: Progress | None = None,
 ) -> DeleteFacts:
-    """Raises KatanaError only when nothing was deleted: the check just before the DELETE
-    failed, Katana refused the DELETE, or it was never sent."""
-    key = f"{confirmed.resource_type}:{confirmed.resource_id}"
-    async with locks.hold(key):
-        before = await plan_delete(client, confirmed.resource_type, confirmed.resource_id,
-                                   confirmed.requested_ids, progress)
-        facts = DeleteFacts(confirmed=confirmed, before=before)
-        if not facts.targets:
-            return facts
-        try:
-            facts.answer = await client.delete(confirmed.resource_type,
-                                               confirmed.resource_id, facts.targets)
-        except (TransportError, ServerError) as exc:  # maybe applied: the re-read decides
-            if isinstance(exc, TransportError) and not exc.may_have_applied:
-                raise
-            facts.answer = Answer.of_error(exc)
-        try:
-            rows = await client.list_all(resource_type=confirmed.resource_type,
-                                         resource_id=confirmed.resource_id, on_page=progress)
-        except KatanaError as exc:
-            facts.reread_failure = Answer.of_error(exc)
-        else:
-            facts.after = {r.id for r in rows if r.id is not None}
+    """Run under the resource's write lock (the call skeleton holds it). Raises KatanaError
+    only when nothing was deleted: the check just before the DELETE failed, Katana refused
+    the DELETE, or it was never sent."""
+    before = await plan_delete(client, confirmed.resource_type, confirmed.resource_id,
+                               confirmed.requested_ids, progress)
+    facts = DeleteFacts(confirmed=confirmed, before=before)
+    if not facts.targets:
+        return facts
+    try:
+        facts.answer = await client.delete(confirmed.resource_type,
+                                           confirmed.resource_id, facts.targets)
+    except (TransportError, ServerError) as exc:  # maybe applied: the re-read decides
+        if isinstance(exc, TransportError) and not exc.may_have_applied:
+            raise
+        facts.answer = Answer.of_error(exc)
+    try:
+        rows = await client.list_all(resource_type=confirmed.resource_type,
+                                     resource_id=confirmed.resource_id, on_page=progress)
+    except KatanaError as exc:
+        facts.reread_failure = Answer.of_error(exc)
+    else:
+        facts.after = {r.id for r in rows if r.id is not None}
     return facts

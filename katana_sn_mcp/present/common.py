@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from katana_sn_mcp.katana.errors import Answer
-from katana_sn_mcp.present.budget import NAME_BYTES, WHY_BYTES
-from katana_sn_mcp.present.compress import describe_runs, first_names, id_runs
-from katana_sn_mcp.results import Ids, KatanaAnswer, Outcome, Reason, Result, Runs
+from katana_sn_mcp.present.budget import NAME_BYTES, WHY_BYTES, cap, squeezed_out
+from katana_sn_mcp.present.compress import describe_runs, first_names, id_runs, run_text
+from katana_sn_mcp.results import Ids, KatanaAnswer, Outcome, Reason, Result, Run, Runs
 
 IDS_SHOWN = 50
 
@@ -34,47 +34,77 @@ def runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> Runs | None:
     if not serials:
         return None
     shown, more = describe_runs(serials, ids)
-    return Runs(count=len(serials), runs=shown, more_runs=more)
+    return Runs(count=len(serials), more_runs=more, runs=[
+        Run(first=a, last=b, count=n, ids=[list(p) for p in spans] if spans else None)
+        for a, b, n, spans in shown])
 
 
-def reason(code: str, items: Sequence[str], why: str, groups: int = 1) -> Reason:
-    """`groups`: how many reason groups share the result's NAME_BYTES."""
-    cut = why if len(why.encode()) <= WHY_BYTES else why.encode()[:WHY_BYTES].decode(errors="ignore") + "…"
-    return Reason(reason=code, count=len(items), first=first_names(items, NAME_BYTES // max(1, groups)),
-                  why=cut)
+def reason(code: str, items: Sequence[str] | Sequence[int], why: str, groups: int = 1) -> Reason:
+    """`groups`: how many reason groups share the result's NAME_BYTES. Ids stay integers."""
+    cut = bounded(why, max(160, cap(WHY_BYTES)))
+    named = first_names([str(i) for i in items], NAME_BYTES // max(1, groups))
+    first: list[str | int] = [int(n) for n in named] if items and isinstance(items[0], int) else list(named)
+    return Reason(reason=code, count=len(items), first=first, why=cut)
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-8 bytes, marked with "…" where it was cut."""
+    raw = text.encode()
+    return text if len(raw) <= limit else raw[:limit].decode(errors="ignore") + "…"
 
 
 def ids(values: Sequence[int]) -> Ids | None:
     if not values:
         return None
-    spans = [f"{a}…{b}" if b > a else str(a) for a, b in id_runs(values)]
-    return Ids(count=len(values), ids=spans[:IDS_SHOWN], more=max(0, len(spans) - IDS_SHOWN))
+    spans = [[a, b] for a, b in id_runs(values)]
+    shown = 0 if squeezed_out() else max(1, cap(IDS_SHOWN))
+    return Ids(count=len(values), ids=spans[:shown], more=max(0, len(spans) - shown))
+
+
+def ids_text(group: Ids) -> str:
+    return ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in group.ids)
 
 
 def answer(a: Answer) -> KatanaAnswer:
-    return KatanaAnswer(status=a.status, sends=a.sends, says=a.sentence())
+    return KatanaAnswer(status=a.status, sends=a.sends, says=bounded(a.sentence(), max(200, cap(700))))
+
+
+def _listed(count: int, shown: int, names: str) -> str:
+    """`names` with a word saying whether the list is complete (never read as a range)."""
+    if not shown:
+        return f"({count:,}; none named here, to fit)"
+    if shown >= count:
+        return f"({count:,}, all named): {names}"
+    return f"({count:,}; first {shown:,} named): {names}, and {count - shown:,} more"
 
 
 def runs_line(label: str, group: Runs | None) -> list[str]:
     if group is None:
         return []
-    more = f"; {group.more_runs} more runs" if group.more_runs else ""
-    return [f"{label} ({group.count}): {'; '.join(group.runs)}{more}"]
+    if not group.runs:
+        return [f"{label} ({group.count:,}; runs left out to fit)"]
+    more = (f"; and {group.more_runs:,} more runs, not shown" if group.more_runs
+            else " (all runs shown)" if len(group.runs) > 1 else "")
+    shown = "; ".join(run_text(r.first, r.last, r.count, r.ids) for r in group.runs)
+    return [f"{label} ({group.count:,}): {shown}{more}"]
 
 
-def reason_lines(groups: Sequence[Reason]) -> list[str]:
-    lines = []
-    for g in groups:
-        rest = f", and {g.count - len(g.first)} more" if g.count > len(g.first) else ""
-        lines.append(f"{g.reason} ({g.count}): {', '.join(g.first)}{rest}. {g.why}")
-    return lines
+def reason_lines(groups: Sequence[Reason], named_below: frozenset[str] = frozenset()) -> list[str]:
+    """`named_below`: reasons whose strings the next lines name by where they are."""
+    return [f"{g.reason} ({g.count:,}, named below by where they are now). {g.why}"
+            if g.reason in named_below else
+            f"{g.reason} {_listed(g.count, len(g.first), ', '.join(map(str, g.first)))}. {g.why}"
+            for g in groups]
 
 
 def ids_line(label: str, group: Ids | None) -> list[str]:
     if group is None:
         return []
-    more = f", and {group.more} more ranges" if group.more else ""
-    return [f"{label} ({group.count}): {', '.join(group.ids)}{more}"]
+    if not group.ids:
+        return [f"{label} ({group.count:,}; ids left out to fit)"]
+    more = (f"; and {group.more:,} more ranges, not shown" if group.more
+            else " (all shown)" if len(group.ids) > 1 else "")
+    return [f"{label} ({group.count:,}): {ids_text(group)}{more}"]
 
 
 def tail(katana: KatanaAnswer | None, steps: Sequence[str], result_id: str | None) -> list[str]:

@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from katana_sn_mcp.present.budget import NAME_BYTES, NAMES_PER_REASON, RUN_BYTES, RUNS_SHOWN
+from katana_sn_mcp.present.budget import (
+    NAME_BYTES,
+    NAMES_PER_REASON,
+    RUN_BYTES,
+    RUNS_SHOWN,
+    cap,
+    squeezed_out,
+)
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")
 
@@ -50,30 +57,44 @@ def describe_ids(ids: Sequence[int]) -> str:
     return ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in id_runs(ids))
 
 
-def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> tuple[list[str], int]:
-    """Up to RUNS_SHOWN runs as `SN-0001…SN-1000 (1000, ids 5001…6000)`, and how many
-    runs were left out. Ids are shown when every item of the run has one."""
+def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()
+                  ) -> tuple[list[tuple[str, str, int, list[tuple[int, int]] | None]], int]:
+    """Up to RUNS_SHOWN runs as (first, last, count, id runs or None), and how many runs
+    were left out. Ids are given when every item of the run has one."""
     id_of = dict(zip(serials, ids, strict=False))
-    shown: list[str] = []
+    shown: list[tuple[str, str, int, list[tuple[int, int]] | None]] = []
     runs = serial_runs(serials)
     used = 0
-    for run in runs[:RUNS_SHOWN]:
-        text = run[0] if len(run) == 1 else f"{run[0]}…{run[-1]} ({len(run):,})"
+    if squeezed_out():
+        return [], len(runs)
+    for run in runs[:max(1, cap(RUNS_SHOWN))]:
         run_ids = [id_of.get(s) for s in run]
-        if run_ids and all(i is not None for i in run_ids):
-            text += f" id {describe_ids([i for i in run_ids if i is not None])}"
-        used += len(text.encode()) + 4
-        if shown and used > RUN_BYTES:
+        spans = (id_runs([i for i in run_ids if i is not None])
+                 if run_ids and all(i is not None for i in run_ids) else None)
+        used += len(run[0].encode()) * (1 if len(run) == 1 else 2) + 24 * (1 + len(spans or ()))
+        if shown and used > cap(RUN_BYTES):
             break
-        shown.append(text)
+        shown.append((run[0], run[-1], len(run), spans))
     return shown, len(runs) - len(shown)
 
 
+def run_text(first: str, last: str, count: int, ids: Sequence[Sequence[int]] | None) -> str:
+    """`SN-0001…SN-1000 (1,000) id 5001…6000` — how a run reads in the text."""
+    text = first if count == 1 else f"{first}…{last} ({count:,})"
+    if ids:
+        text += " id " + ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in ids)
+    return text
+
+
 def first_names(items: Sequence[str], byte_cap: int = NAME_BYTES) -> list[str]:
-    """The first items, at most NAMES_PER_REASON and `byte_cap` bytes (at least one)."""
+    """The first items, at most NAMES_PER_REASON and `byte_cap` bytes (at least one, unless
+    the result is squeezed to its counts)."""
     out: list[str] = []
     used = 0
-    for item in items[:NAMES_PER_REASON]:
+    if squeezed_out():
+        return out
+    byte_cap = cap(byte_cap)
+    for item in items[:max(1, cap(NAMES_PER_REASON))]:
         size = len(item.encode()) + 4
         if out and used + size > byte_cap:
             break

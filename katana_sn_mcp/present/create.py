@@ -20,6 +20,7 @@ from katana_sn_mcp.present.common import (
     tail,
 )
 from katana_sn_mcp.present.compress import first_names, mixed_scripts, plural
+from katana_sn_mcp.present.find import present_duplicates
 from katana_sn_mcp.results import CreateResult, Reason
 
 
@@ -93,7 +94,8 @@ def _summary(facts: CreateFacts, by: Sorted, not_applied: list[Reason], target: 
                      "put them there cannot be told.")
     if by.applied:
         how = (" and confirmed by re-reading it" if facts.verified else
-               ", landing not confirmed" if unread_landing else "")
+               ", landing not confirmed" if unread_landing else
+               " by Katana's answer (not re-read)")
         parts.append(f"{plural(len(by.applied), 'string')} {verb} {target}{how}.")
     if not parts:
         parts.append(f"Nothing was {verb} {target}.")
@@ -120,6 +122,10 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
         steps.append(words.lookalikes(len(lookalikes), first_names(lookalikes, 300)))
     if by.present:
         steps.append(words.present_note(target, now_utc()))
+    dups, dup_lines = (present_duplicates(facts.duplicates, facts.resource_type, facts.resource_id)
+                       if facts.duplicates else (None, []))
+    if facts.locate_failure:
+        steps.append(words.locate_failed(facts.locate_failure.sentence()))
     n_open = sum(len(v) for v in by.open_.values()) + len(by.present)
     result = CreateResult(
         summary=_summary(facts, by, not_applied, target, verb, unread_landing),
@@ -127,11 +133,12 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
         operation=facts.operation, resource_type=facts.resource_type,
         resource_id=facts.resource_id, requested=len(facts.requested), repeated=facts.repeated,
         applied=runs(by.applied, ids), present=runs(by.present), not_applied=not_applied,
-        unknown=unknown, verified=facts.verified, katana=answer(facts.answer),
+        unknown=unknown, verified=facts.verified, duplicates=dups, katana=answer(facts.answer),
         next_steps=steps, result_id=result_id)
     text = "\n".join([result.summary, *runs_line(verb.split()[0].capitalize(), result.applied),
                       *runs_line(f"On {target} now", result.present),
-                      *reason_lines(not_applied), *reason_lines(unknown),
+                      *reason_lines(not_applied, frozenset({"DUPLICATE"} if dup_lines else ())),
+                      *dup_lines, *reason_lines(unknown),
                       *tail(result.katana, steps, result_id)])
     return Presented(result, text, is_error=result.outcome == "not_applied",
                      detail=_detail(facts, result_id))

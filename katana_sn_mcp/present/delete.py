@@ -6,7 +6,7 @@ from typing import Literal
 
 from katana_sn_mcp.operations import DeleteFacts, DeletePlan
 from katana_sn_mcp.present import words
-from katana_sn_mcp.present.common import Presented, answer, ids, ids_line, outcome_of, tail
+from katana_sn_mcp.present.common import Presented, answer, ids, ids_line, ids_text, outcome_of, tail
 from katana_sn_mcp.present.compress import plural
 from katana_sn_mcp.results import DeleteResult
 
@@ -23,7 +23,7 @@ def describe_plan(plan: DeletePlan) -> str:
     if plan.not_attached:
         group = ids(plan.not_attached)
         text += (f" {plural(len(plan.not_attached), 'requested id')} not on {target} will be "
-                 f"left alone: {', '.join(group.ids) if group else ''}.")
+                 f"left alone: {ids_text(group) if group else ''}.")
     return text
 
 
@@ -78,6 +78,7 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
     if removed:
         parts.append(f"{plural(len(removed), 'serial number')} gone from {target}: on it just "
                      "before the delete and not after.")
+    note = words.DELETE_NOTE if facts.answer is not None and facts.answer.status == 204 else None
     if facts.answer is None:
         summary = " ".join([*parts, "No delete was sent."])
         result = DeleteResult(summary=summary, outcome="not_applied",
@@ -91,12 +92,12 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
         resource_type=plan.resource_type, resource_id=plan.resource_id,
         requested=len(plan.requested_ids), removed=ids(removed), not_attached=ids(absent + moved),
         still_attached=ids(still), unknown=ids(unknown), delete_sent=True,
-        verified=facts.after is not None, katana=answer(facts.answer), note=words.DELETE_NOTE,
+        verified=facts.after is not None, katana=answer(facts.answer), note=note,
         next_steps=steps, result_id=result_id)
     text = "\n".join([result.summary, *ids_line("Gone", result.removed),
                       *ids_line("Still attached", result.still_attached),
                       *ids_line("Unknown", result.unknown),
-                      *ids_line("Not on it", result.not_attached), words.DELETE_NOTE,
+                      *ids_line("Not on it", result.not_attached), *([note] if note else []),
                       *tail(result.katana, steps, result_id)])
     detail = {"result_id": result_id, "tool": "delete_serial_numbers",
               "resource_type": plan.resource_type, "resource_id": plan.resource_id,

@@ -62,7 +62,8 @@ def _not_sent(err: KatanaError) -> str | None:
     if isinstance(err, GateClosed):
         return (f"Katana's rate limit for this key is used up: Katana asked to hold every "
                 f"request for about {round(err.wait_s)} more seconds, longer than this call may "
-                f"wait, so this request was not sent. {UNCHANGED} Try again after that.")
+                f"wait, so this request was not sent. {UNCHANGED} Try again after "
+                f"{_clock(err.wait_s)}.")
     if isinstance(err, SharedStateUnavailable):
         return err.message  # it says what was not sent and what to do
     if isinstance(err, DeadlineExceeded):
@@ -83,17 +84,24 @@ def _rate_limited(err: RateLimitedError, rate_limit: int) -> str:
     if err.gave_up == "deadline":
         return (f"{paced}: Katana refused the request each time it was sent, waiting between "
                 "sends as it asked, until this call's time ran out, so nothing was changed. "
-                "Try again in a minute.")
+                f"Try again in a minute (after {_clock(60)}).")
     if err.gave_up == "wait_longer" and err.retry_after:
         left = round(err.time_left or 0)
         return (f"{paced}, and Katana asked to wait {wait}, longer than the {left} seconds "
                 f"this call had left. Katana refused the request{times}, so nothing was "
-                f"changed. Wait {wait} and try again.")
+                f"changed. Try again after {_clock(err.retry_after)}.")
     if not err.retry_after:
         return (f"{paced}: Katana refused the request{times}, so nothing was changed. Try "
-                "again in a minute.")
+                f"again in a minute (after {_clock(60)}).")
     return (f"{paced}, and Katana asked to wait {wait}. Katana refused the request{times}, "
-            f"so nothing was changed. Wait {wait} and try again.")
+            f"so nothing was changed. Try again after {_clock(err.retry_after)}.")
+
+
+def _clock(seconds: float) -> str:
+    """The wall-clock time `seconds` from now, as the model can tell a person."""
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%H:%M:%S UTC")
 
 
 def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60) -> str:
@@ -138,3 +146,39 @@ def own_words(err: KatanaError) -> bool:
     """Errors of this server's own making: Katana said nothing more about them."""
     return (isinstance(err, NotSent | UnstableRead)
             or (isinstance(err, TransportError) and err.reason == "too_many_pages"))
+
+
+# -- a call refused or ended before Katana was asked ------------------------------------
+INTERRUPTED = "unknown: the call ended before Katana's answer was recorded"
+NOT_SENT = "Nothing was sent to Katana."
+NOT_READ = "Nothing was read."
+
+
+def lock_busy(target: str) -> str:
+    return (f"Another write to {target} has been running for too long, so this one was not "
+            f"sent. {UNCHANGED} Try again shortly.")
+
+
+def too_many(n: int, most: int) -> str:
+    return f"{n:,} strings in one call; at most {most:,}. {NOT_SENT}"
+
+
+def nothing_given(what: str) -> str:
+    return f"No strings given: pass {what}. {NOT_SENT}"
+
+
+def nothing_to_check(what: str) -> str:
+    return f"Nothing to check: pass {what}. {NOT_READ}"
+
+
+def bad_input(why: object, read: bool = False) -> str:
+    """A range or cursor refused before anything was sent; `why` says which and why."""
+    why = str(why).rstrip(".")
+    return f"{why}. {NOT_READ if read else NOT_SENT}"
+
+
+def aged_out(result_id: str, kept: int) -> str:
+    return (f"Result {result_id} is not among the write results this server keeps (the last "
+            f"{kept}). Where the server keeps a journal file, its outcome line with "
+            f"write_id {result_id} lists every item; katana://journal/recent shows recent "
+            "writes, one row each.")

@@ -9,9 +9,10 @@ from katana_sn_mcp import cursors
 from katana_sn_mcp.cursors import BadCursor, Place
 from katana_sn_mcp.operations import PageFacts, VerifyFacts
 from katana_sn_mcp.present import words
-from katana_sn_mcp.present.budget import RESULT_BYTES
+from katana_sn_mcp.present.budget import RESULT_BYTES, level
 from katana_sn_mcp.present.common import Presented, reason, reason_lines
 from katana_sn_mcp.present.compress import plural
+from katana_sn_mcp.present.find import names
 from katana_sn_mcp.results import ListResult, ResourceCount, VerifyResult
 
 __all__ = ["BadCursor", "make_cursor", "present_page", "present_verify", "read_cursor"]
@@ -52,7 +53,10 @@ def present_page(facts: PageFacts, skip: int = 0) -> Presented:
 
 
 def _fits(p: Presented) -> bool:
-    return len(p.text.encode()) + len(p.result.model_dump_json().encode()) <= RESULT_BYTES - 400
+    """A first measure, with a margin that grows with the squeeze level: the exit measures
+    the final result and asks again with a tighter level when this one was not enough."""
+    return (len(p.text.encode()) + len(p.result.model_dump_json().encode())
+            <= RESULT_BYTES - (400 << level()))
 
 
 def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
@@ -68,22 +72,26 @@ def _build(facts: PageFacts, skip: int, keep: int) -> Presented:
               if facts.more and facts.page < cursors.last_page(facts.limit) else None)
     first = (facts.page - 1) * facts.limit + skip + 1
     span = f"rows {first}–{first + keep - 1}" if keep else "no rows"
-    of = f" of {facts.total}" if facts.total is not None else ""
-    more = (" More: pass next_cursor." if cursor else _walk_end(facts))
+    of = f" of {facts.total:,}" if facts.total is not None else " (Katana gave no total)"
+    more = (f" More: call again with cursor=\"{cursor}\" (next_cursor)." if cursor
+            else _walk_end(facts))
     if facts.shifted:
         more = f" {words.LISTING_MOVED}{more}"
     if facts.resource_id is None:  # many resources: say how many rows each has
         counts = Counter((r.resource_type, r.resource_id) for r in part)
-        by = [ResourceCount(resource_type=t, resource_id=i, count=n) for (t, i), n in counts.items()]
-        summary = (f"{scope}: {span}{of}, on {plural(len(by), 'resource')}; filter by "
-                   f"resource_id to see them.{more}")
+        by = [ResourceCount(resource_type=t, resource_id=i, on_this_page=n) for (t, i), n in counts.items()]
+        summary = (f"{scope}: {span}{of}, on {plural(len(by), 'resource')}; the counts below "
+                   "are of this page's rows only, not each resource's total (filter by "
+                   f"resource_id for a resource's rows).{more}")
         result = ListResult(summary=summary, resource_type=facts.resource_type,
                             resource_id=None, count=keep, total=facts.total, by_resource=by,
                             next_cursor=cursor)
-        lines = [f"{c.resource_type} {c.resource_id}: {c.count}" for c in by]
+        lines = [f"{c.resource_type} {c.resource_id}: {c.on_this_page} on this page" for c in by]
     else:
         columns = ["id", "serial_number"] + (["resource_type"] if facts.resource_type is None else [])
-        result = ListResult(summary=f"{scope}: {span}{of}.{more}",
+        summary = (f"{scope}: {span}{of}.{more}" if facts.rows or facts.page > 1
+                   else f"{scope} {words.EMPTY_READ}")
+        result = ListResult(summary=summary,
                             resource_type=facts.resource_type, resource_id=facts.resource_id,
                             count=keep, total=facts.total, columns=columns,
                             rows=[_row(r, columns) for r in part], next_cursor=cursor)
@@ -116,25 +124,39 @@ def present_verify(facts: VerifyFacts) -> Presented:
     if missing:
         failed.append(reason("NOT_ATTACHED", missing, f"Expected on {target}, not on it now."))
     if lingering:
-        failed.append(reason("STILL_ATTACHED", [str(i) for i in lingering],
+        failed.append(reason("STILL_ATTACHED", lingering,
                              f"Expected gone from {target}, still on it now."))
-    empty = not facts.rows
-    if empty:
-        summary = (f"Not confirmed: {target} has no serial numbers at all. Katana's list cannot "
-                   "tell an empty resource from one that does not exist or from a wrong "
-                   "resource_type, so this proves nothing: check the id and type.")
+    expected, named = set(facts.expect_attached), set(lingering)
+    extra = [r.serial_number for r in facts.rows
+             if r.serial_number not in expected and r.id not in named]
+    lead = []
+    if facts.expect_attached:
+        on = len(facts.expect_attached) - len(missing)
+        lead.append(f"{on:,} of {len(facts.expect_attached):,} expected "
+                    f"{'is' if on == 1 else 'are'} on {target}")
+    if facts.expect_absent_ids:
+        gone = len(facts.expect_absent_ids) - len(lingering)
+        lead.append(f"{gone:,} of {plural(len(facts.expect_absent_ids), 'id')} expected gone "
+                    f"{'is' if gone == 1 else 'are'} gone from {target}")
+    summary = "; ".join(lead) + "."
+    if not facts.rows:
+        summary += (f" Not confirmed: {target} {words.EMPTY_READ}")
     elif failed:
-        bad = " and ".join(
-            plural(g.count, "string") + " not on it" if g.reason == "NOT_ATTACHED"
-            else plural(g.count, "id") + " still on it" for g in failed)
-        summary = f"Not confirmed on {target}: {bad}, of {plural(checked, 'item')} checked."
+        summary += " Not confirmed."
     else:
-        summary = (f"Confirmed on {target}: the {plural(checked, 'expectation')} checked "
-                   f"{'holds' if checked == 1 else 'all hold'}.")
-    summary += f" {target} has {plural(len(facts.rows), 'serial number')} now (read just now)."
+        summary += " Confirmed: every expectation holds."
+    summary += f" {target} has {plural(len(facts.rows), 'serial number')} now (read just now)"
+    summary += (f", {len(extra):,} of them not expected." if facts.expect_attached and extra
+                else ".")
+    unexpected = names(extra) if facts.expect_attached else None
     result = VerifyResult(
-        summary=summary, all_confirmed=not failed and not empty,
+        summary=summary, all_confirmed=not failed and bool(facts.rows),
         resource_type=facts.resource_type, resource_id=facts.resource_id,
         on_resource=len(facts.rows), checked=checked,
-        holding=checked - len(missing) - len(lingering), failed=failed)
-    return Presented(result, "\n".join([summary, *reason_lines(failed)]))
+        holding=checked - len(missing) - len(lingering), failed=failed, not_expected=unexpected)
+    lines = [summary, *reason_lines(failed)]
+    if unexpected and unexpected.first:
+        more = (f", and {unexpected.count - len(unexpected.first):,} more"
+                if unexpected.count > len(unexpected.first) else " (all named)")
+        lines.append(f"On it but not expected: {', '.join(unexpected.first)}{more}.")
+    return Presented(result, "\n".join(lines))

@@ -16,6 +16,8 @@ LISTING_MOVED = ("The listing changed since the previous page (rows before this 
                  "without a cursor for a consistent read.")
 WALK_MOVED = ("the listing changed during this walk, so rows may have been skipped or "
               "repeated; list again without a cursor for a consistent read.")
+EMPTY_READ = ("holds no serial numbers at all — also what Katana answers for an id that "
+              "does not exist or a wrong resource_type, so check the id and the type.")
 
 
 def where(resource_type: str, resource_id: int) -> str:
@@ -31,7 +33,7 @@ def create_reason(reason: str, operation: str, target: str, others_applied: bool
                 f"Mint them first on {MINT_HINT}, or check the spelling." + rest)
     if reason == "DUPLICATE" and operation == "mint":
         return ("Katana already has these strings, so it did not mint them again; nothing "
-                "changed for them. list_serial_numbers shows where they are." + rest)
+                "changed for them." + rest)
     if reason == "DUPLICATE":
         return f"They are already on {target}, so nothing changed for them." + rest
     if reason == "NOT_IN_STOCK":
@@ -92,3 +94,8 @@ def lookalikes(count: int, first: list[str]) -> str:
     return (f"{count:,} {verb} Latin letters with look-alike letters from another "
             f"script (e.g. Cyrillic 'А'), so they differ from what a person would type: "
             f"{', '.join(first)}. Check them before relying on them.")
+
+
+def locate_failed(why: str) -> str:
+    return (f"Where the DUPLICATE strings are could not be read ({why}); find_serial_numbers "
+            "looks them up.")

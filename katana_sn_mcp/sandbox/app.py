@@ -20,6 +20,8 @@ from katana_sn_mcp.sandbox.seed import seed
 from katana_sn_mcp.sandbox.store import Store
 from katana_sn_mcp.sandbox.wire import encode, error_body
 
+# the stock endpoint and its alternate path (wire catalog §5.0)
+STOCK_PATHS = frozenset({"/v1/serial_numbers_stock", "/v1/serial_numbers/serial_numbers_stock"})
 HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
@@ -170,7 +172,7 @@ class Sandbox:
             reply = handler(store, cfg, entry.body)
             self._save()
             return reply
-        if entry.path == "/v1/serial_numbers_stock" and entry.method == "GET":
+        if entry.path in STOCK_PATHS and entry.method == "GET":  # limit/page ignored
             return rules.stock(store)
         return 404, error_body(404, f"Endpoint \"{entry.method} {entry.path}\" not found.",
                                cfg.error_style), {}
