@@ -63,9 +63,11 @@ def set_version(root: Path, version: str) -> None:
     manifest = json.loads((root / "manifest.json").read_text())
     manifest["version"] = version
     _write_json(root / "manifest.json", manifest)
-    readme.write_text(readme.read_text().replace(f"katana_sn_mcp-{old}-py3-none-any.whl",
-                                                 f"katana_sn_mcp-{version}-py3-none-any.whl"))
-    print(f"{old} -> {version}: __init__.py, server.json, manifest.json, README wheel lines")
+    text = readme.read_text()
+    for name in ("katana_sn_mcp-{}-py3-none-any.whl", "katana-sn-mcp-{}.mcpb"):
+        text = text.replace(name.format(old), name.format(version))
+    readme.write_text(text)
+    print(f"{old} -> {version}: __init__.py, server.json, manifest.json, README file names")
 
 
 async def _server_listing() -> tuple[list[Any], list[Any]]:

@@ -64,8 +64,13 @@ def test_the_release_script_sets_every_copy(tmp_path: Path) -> None:
                 if p["registryType"] == "mcpb")
     assert mcpb["identifier"].endswith("/v9.8.7/katana-sn-mcp-9.8.7.mcpb")
     readme = (tmp_path / "README.md").read_text()
-    assert "katana_sn_mcp-9.8.7-py3-none-any.whl" in readme
-    assert f"katana_sn_mcp-{__version__}-py3-none-any.whl" not in readme
+    assert "katana_sn_mcp-9.8.7-py3-none-any.whl" in readme and "katana-sn-mcp-9.8.7.mcpb" in readme
+    assert f"-{__version__}-py3-none-any.whl" not in readme and f"-{__version__}.mcpb" not in readme
+
+
+def test_the_readmes_build_command_names_this_version() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert f"npx -y @anthropic-ai/mcpb pack . dist/katana-sn-mcp-{__version__}.mcpb\n" in readme
 
 
 @pytest.fixture(scope="module")
