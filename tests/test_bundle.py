@@ -367,3 +367,34 @@ async def test_the_install_screen_lists_what_the_server_answers(tmp_path: Path) 
                          "arguments": args, "text": text})
     assert MANIFEST["prompts"] == expected
     assert "tools_generated" not in MANIFEST and "prompts_generated" not in MANIFEST
+
+
+# --- the switch and the empty fields, on the installed package (no uv, fast) -------------
+
+def run_here(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KATANA_")}
+    return subprocess.run([sys.executable, "-m", "katana_sn_mcp"], env={**base, **env},
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes", "on", "True"])
+def test_the_sandbox_switch_is_the_same_as_the_flag(value: str, tmp_path: Path) -> None:
+    proc = run_here({SANDBOX_ENV: value, "KATANA_API_KEY": "", "KATANA_SN_MCP_JOURNAL": "",
+                     "XDG_STATE_HOME": str(tmp_path)})
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr
+    assert "Sandbox Katana" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off", "", "${user_config.sandbox}"])
+def test_the_sandbox_switch_off_or_left_empty_needs_the_key(value: str) -> None:
+    proc = run_here({SANDBOX_ENV: value, "KATANA_API_KEY": ""})
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("katana-sn-mcp: KATANA_API_KEY is not set.")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_sandbox_switch_that_is_neither_yes_nor_no_is_one_line() -> None:
+    proc = run_here({SANDBOX_ENV: "maybe"})
+    assert proc.returncode == 2 and proc.stdout == ""
+    [line] = proc.stderr.strip().splitlines()
+    assert f"{SANDBOX_ENV} must be true or false" in line and "Traceback" not in proc.stderr
