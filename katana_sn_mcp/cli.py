@@ -74,7 +74,7 @@ def _sandbox_options(p: argparse.ArgumentParser, *, switch: bool, state: bool) -
     if switch:
         p.add_argument("--sandbox", action="store_true",
                        help="use the embedded sandbox Katana instead of the real API "
-                       "(no key needed)")
+                       "(no key needed); KATANA_SN_MCP_SANDBOX=true does the same")
     p.add_argument("--sandbox-mode", choices=["seeds", "current"], default=None,
                    help="sandbox behaviour: 'seeds' (200+MISSING, 422 No entity found) or "
                    "'current' (404, whole-call 422, Production accepted) "
@@ -217,6 +217,13 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
             command.error(f"{names} {'is an option' if len(foreign) == 1 else 'are options'} "
                           f"of `{' / '.join(belong)}`, not of `{args.command}`")
         command.error(f"unrecognized arguments: {' '.join(extra)}")
+    if getattr(args, "sandbox", None) is False:  # the command has the switch, left off
+        from katana_sn_mcp.settings import env_sandbox
+
+        try:
+            args.sandbox = env_sandbox()  # the bundle's Sandbox switch, through the environment
+        except ValueError as exc:
+            command.error(str(exc))
     needs = {"host": "--http", "port": "--http", "stateless": "--http",
              "sandbox_mode": "--sandbox", "sandbox_state": "--sandbox"}
     for dest, switch in needs.items():

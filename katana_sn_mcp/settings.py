@@ -6,14 +6,44 @@ never leak through a `repr`, a log line or a validation error message.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://api.katanamrp.com/v1"
+
+
+# Set by Claude Desktop from the bundle's form (manifest.json `user_config`), where a person may
+# leave them empty; an empty one means "not set", as if the variable were absent.
+HOST_OPTIONAL = ("katana_api_key", "katana_base_url", "katana_sn_mcp_journal")
+SANDBOX_ENV = "KATANA_SN_MCP_SANDBOX"
+# What some Claude Desktop versions pass for an option left empty: the manifest's own
+# placeholder, unsubstituted. No real value looks like this.
+_PLACEHOLDER = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
+
+
+def left_unset(value: Any) -> bool:
+    """An unsubstituted `${user_config.x}` placeholder: what a host sent for an option the
+    person left empty, never a value anyone typed."""
+    return isinstance(value, str) and bool(_PLACEHOLDER.fullmatch(value))
+
+
+def env_sandbox(environ: dict[str, str] | None = None) -> bool:
+    """KATANA_SN_MCP_SANDBOX: the same as --sandbox when true; the bundle's form sets it.
+    Raises ValueError with the one line to show for a value that is not a yes or a no."""
+    import os
+
+    raw = (os.environ if environ is None else environ).get(SANDBOX_ENV, "")
+    if raw == "" or left_unset(raw):
+        return False
+    try:
+        return TypeAdapter(bool).validate_python(raw.strip())
+    except ValidationError:
+        raise ValueError(f"{SANDBOX_ENV} must be true or false (or 1/0, yes/no, on/off)") from None
 
 
 def default_journal_path() -> Path:
@@ -80,6 +110,17 @@ class Settings(BaseSettings):
         default=None, description="bearer token required by the HTTP transport"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _host_left_empty(cls, data: Any) -> Any:
+        """Drop what a host sent for an option the person left empty (see `left_unset`), so
+        the default applies: an empty journal would otherwise be the current folder, an
+        empty base URL an invalid URL, and a placeholder would be sent to Katana as the key."""
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items()
+                if not (left_unset(_raw(v)) or (k in HOST_OPTIONAL and _raw(v) == ""))}
+
     @field_validator("katana_api_key", "katana_sn_mcp_token", mode="before")
     @classmethod
     def _printable_token(cls, value: Any) -> Any:
@@ -102,12 +143,18 @@ class Settings(BaseSettings):
 
     @property
     def journal_path(self) -> Path:
-        return self.katana_sn_mcp_journal or default_journal_path()
+        """KATANA_SN_MCP_JOURNAL may name a folder (the bundle's form picks one): the
+        journal is then `journal.jsonl` inside it."""
+        chosen = self.katana_sn_mcp_journal
+        if chosen is not None and chosen.is_dir():
+            return chosen / "journal.jsonl"
+        return chosen or default_journal_path()
 
     def journal_for(self, sandbox: bool) -> Path:
         """The sandbox's fake writes never share a file with real ones by default."""
-        if sandbox and self.katana_sn_mcp_journal is None:
-            return default_journal_path().with_name("sandbox-journal.jsonl")
+        chosen = self.katana_sn_mcp_journal
+        if sandbox and (chosen is None or chosen.is_dir()):
+            return self.journal_path.with_name("sandbox-journal.jsonl")
         return self.journal_path
 
     def katana_label(self, sandbox: bool) -> str:
@@ -166,8 +213,9 @@ class MissingApiKey(RuntimeError):
     def __init__(self) -> None:
         super().__init__(
             "KATANA_API_KEY is not set. Set it to your Katana API key "
-            "(Katana > Settings > API), or run `katana-sn-mcp --sandbox` to try the server "
-            "against the embedded sandbox Katana without an account."
+            "(Katana > Settings > API), or run `katana-sn-mcp --sandbox` (or set "
+            f"{SANDBOX_ENV}=true; in Claude Desktop, the extension's Sandbox switch) to try "
+            "the server against the embedded sandbox Katana without an account."
         )
 
 

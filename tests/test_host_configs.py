@@ -23,13 +23,15 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from katana_sn_mcp import __version__
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PLACEHOLDER = "/path/to/katana-sn-mcp/.venv/bin/katana-sn-mcp"
 DUMMY_KEY = "dummy-key-for-the-host-config-test"
 TOOLS = {"create_serial_numbers", "delete_serial_numbers", "list_serial_numbers",
          "verify_serial_numbers"}
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+VERSION = __version__  # the one version source (pyproject reads it: [tool.hatch.version])
 
 
 def section() -> str:
