@@ -76,9 +76,11 @@ class Write:
 @asynccontextmanager
 async def journalled(ctx: Context, tool: str, request: dict[str, Any]) -> AsyncIterator[Write]:
     app = state(ctx)
-    from katana_sn_mcp.tokens import caller_name
+    from katana_sn_mcp.tokens import caller_name, person_claim
 
-    who = {"client": client_name(ctx), "person": caller_name(ctx.request_context.request)}
+    http_request = ctx.request_context.request
+    who = {"client": client_name(ctx), "person": caller_name(http_request),
+           **person_claim(http_request)}
     write = Write(app, app.journal.intent(tool, request, **who), tool)
     target = f"{request['resource_type']} {request['resource_id']}"
     try:
