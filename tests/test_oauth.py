@@ -126,10 +126,9 @@ async def test_no_token_is_401_naming_the_metadata_and_scopes(served: Served) ->
     r = await served.post(LIST, None)
     assert r.status_code == 401
     challenge = r.headers["www-authenticate"]
-    assert challenge.startswith("Bearer ")
+    assert challenge.startswith('Bearer error="invalid_token", error_description="sign in required')
     assert f'resource_metadata="{served.metadata_url}"' in challenge
     assert f'scope="{ALL}"' in challenge
-    assert "error=" not in challenge  # RFC 6750 §3.1: no error code when no token was sent
     assert r.json()["error"] == "invalid_token"
     assert served.sandbox.requests == []
 
@@ -291,14 +290,27 @@ async def test_a_rotated_key_is_accepted_and_forged_kids_cause_no_fetch_storm(
     keys.fetched_at = now[0]
     before = served.issuer.jwks_fetches
     forged = [served.token(ALL, key=Key.rsa(f"forged-{i}")) for i in range(3)]
-    for i in range(30):
-        assert (await served.post(LIST, forged[i % 3])).status_code == 401
-    assert served.issuer.jwks_fetches - before == 1  # one re-fetch for thirty forged kids
+    forged.append(served.token(ALL, key=Key.rsa("key-1")))  # a real kid, another signer
+    for i in range(40):
+        assert (await served.post(LIST, forged[i % 4])).status_code == 401
+    assert served.issuer.jwks_fetches - before == 1  # one re-fetch for forty forged tokens
     rotated = Key.ec("key-2026")
     served.issuer.keys.insert(0, rotated)
     now[0] += 11  # the next re-fetch is allowed 10 s after the last
     assert await served.lists(served.token(ALL, key=rotated))
     assert served.issuer.jwks_fetches - before == 2
+
+
+async def test_a_key_replaced_under_the_same_kid_is_accepted_after_one_re_read(
+    served: Served
+) -> None:
+    keys = served.setup.verifier.keys
+    now = [1000.0]
+    keys.clock = lambda: now[0]
+    keys.fetched_at = now[0]
+    replaced = Key.rsa("key-1")
+    served.issuer.keys[0] = replaced
+    assert await served.lists(served.token(ALL, key=replaced))
 
 
 async def test_a_rotated_key_right_after_start_is_accepted(served: Served) -> None:
@@ -337,6 +349,15 @@ async def test_the_journal_names_the_person_and_the_claim(
     intents = [json.loads(line) for line in served.journal.read_text().splitlines()
                if '"intent"' in line]
     assert intents[-1]["person"] == person and intents[-1]["person_claim"] == claim
+
+
+def test_the_person_claim_is_configurable_and_falls_back() -> None:
+    from katana_sn_mcp.oauth.verifier import person_of
+
+    claims = {"sub": "u-1", "email": "ada@example.com", "upn": "ada@corp.example"}
+    assert person_of(claims, "upn") == ("ada@corp.example", "upn")
+    assert person_of({"sub": "u-1", "email": "ada@example.com"}, "upn") == ("ada@example.com", "email")
+    assert person_of({"sub": "u-1", "email": " "}, "email") == ("u-1", "sub")
 
 
 # -- start-up ------------------------------------------------------------------------

@@ -122,17 +122,16 @@ class OAuthGate(BearerTokenGate):
             auth_context_var.reset(reset)
 
     async def _challenge(self, scope: Scope, send: Send, problem: str | None) -> None:
-        """RFC 6750 / RFC 9728: no token → the metadata URL and the scopes to ask for;
-        a bad one → invalid_token and why."""
+        """RFC 6750 / RFC 9728: why, the metadata URL, and the scopes to ask for."""
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        parts = [f'resource_metadata="{self.metadata_url}"', f'scope="{" ".join(SCOPES)}"']
         if problem is None:
             problem = ("sign in required: send 'Authorization: Bearer <access token>' from the "
                        "identity provider named in the resource metadata")
-        else:
-            parts[:0] = ['error="invalid_token"', f'error_description="{problem}"']
+        # error= also without a token, as the SDK's own resource server and clients expect
+        parts = ['error="invalid_token"', f'error_description="{problem}"',
+                 f'resource_metadata="{self.metadata_url}"', f'scope="{" ".join(SCOPES)}"']
         await _json(send, 401, {"error": "invalid_token", "error_description": problem},
                     [(b"www-authenticate", ("Bearer " + ", ".join(parts)).encode())])
 

@@ -146,22 +146,23 @@ class KeySet:
                                     "cannot be read right now")
         self.keys = parse_keys(data)
 
-    async def key_for(self, kid: str | None) -> SigningKey | None:
-        """The key a token names, re-fetching when it is unknown (rate-limited) or the set
-        is old. None: the provider does not publish it. Raises IssuerUnreachable only when
-        a fetch was needed and failed."""
+    async def key_for(self, kid: str | None, *, doubt: bool = False) -> SigningKey | None:
+        """The key a token names, re-fetching when it is unknown or in doubt (a signature
+        that did not verify: the provider may have replaced the key under the same kid),
+        both rate-limited, or when the set is old. None: the provider does not publish it.
+        Raises IssuerUnreachable only when a fetch was needed and failed."""
         self._lock = self._lock or anyio.Lock()
         now = self.clock()
         stale = self.fetched_at is None or now - self.fetched_at >= self.max_age_s
-        if kid in self.keys and not stale:
+        if kid in self.keys and not stale and not doubt:
             return self.keys[kid]
         async with self._lock:  # concurrent requests share one fetch
             now = self.clock()
             stale = self.fetched_at is None or now - self.fetched_at >= self.max_age_s
-            unknown = kid not in self.keys and (
+            unknown = (kid not in self.keys or doubt) and (
                 self.refetched_at is None or now - self.refetched_at >= self.refetch_s)
             if stale or unknown:
-                if kid not in self.keys:
+                if unknown:
                     self.refetched_at = now
                 try:
                     await self._fetch()

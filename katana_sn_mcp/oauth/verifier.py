@@ -27,6 +27,10 @@ class Refused(Exception):
     """Why a token is not accepted, in words safe to send back (no token, no claim value)."""
 
 
+class BadSignature(Exception):
+    """The signature did not verify with the cached key (worth one re-read of the keys)."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """What the call sees of a token: who, through which claim, and the granted scopes."""
@@ -87,20 +91,29 @@ class JwtVerifier:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise Refused("the token's key id is not a string")
-        key = await self.keys.key_for(kid)
-        if key is None and kid is None and len(self.keys.keys) == 1:
-            key = next(iter(self.keys.keys.values()))
-        if key is None:
-            raise Refused("the token is signed with a key the identity provider does not publish")
-        if key.alg is not None and key.alg != alg:
-            raise Refused("the token's algorithm does not match its key")
-        claims = self._decode(token, key.jwk, alg)
+        try:
+            claims = self._decode(token, await self._key(kid, alg), alg)
+        except BadSignature:  # maybe replaced under the same kid: one (rate-limited) re-read
+            try:
+                claims = self._decode(token, await self._key(kid, alg, doubt=True), alg)
+            except BadSignature:
+                raise Refused("the token's signature does not verify") from None
         person, claim = person_of(claims, self.person_claim)
         exp = claims.get("exp")
         return Caller(person=person, claim=claim, scopes=scopes_of(claims),
                       subject=str(claims.get("sub", person)),
                       client_id=str(claims.get("client_id") or claims.get("azp") or "oauth"),
                       claims=claims, expires_at=int(exp) if isinstance(exp, int | float) else None)
+
+    async def _key(self, kid: str | None, alg: str, doubt: bool = False) -> jwt.PyJWK:
+        key = await self.keys.key_for(kid, doubt=doubt)
+        if key is None and kid is None and len(self.keys.keys) == 1:
+            key = next(iter(self.keys.keys.values()))
+        if key is None:
+            raise Refused("the token is signed with a key the identity provider does not publish")
+        if key.alg is not None and key.alg != alg:
+            raise Refused("the token's algorithm does not match its key")
+        return key.jwk
 
     def _decode(self, token: str, key: jwt.PyJWK, alg: str) -> dict[str, Any]:
         audiences = list(dict.fromkeys([self.audience, self.audience.rstrip("/"),
@@ -121,7 +134,7 @@ class JwtVerifier:
         except jwt.MissingRequiredClaimError as exc:
             raise Refused(f"the token has no {exc.claim} claim") from None
         except jwt.InvalidSignatureError:
-            raise Refused("the token's signature does not verify") from None
+            raise BadSignature() from None
         except (jwt.PyJWTError, ValueError, TypeError):
             raise Refused("the token cannot be verified") from None
 
