@@ -410,3 +410,68 @@ def test_stdio_start_does_not_import_the_jwt_stack() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+async def test_the_serve_command_with_oauth_on_a_non_local_bind(issuer: Issuer, tmp_path: Path) -> None:
+    """`serve --http --host 0.0.0.0` with OAuth and no static token: starts, says so on
+    stderr, publishes the metadata, refuses without a token, serves with one."""
+    import queue
+
+    from bench.replicas import free_port
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}/mcp"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KATANA_SN_MCP_")}
+    env.update(PYTHONPATH=str(ROOT), KATANA_SN_MCP_OAUTH_ISSUER=issuer.url,
+               KATANA_SN_MCP_PUBLIC_URL=public, KATANA_SN_MCP_JOURNAL=str(tmp_path / "j.jsonl"))
+    proc = subprocess.Popen([sys.executable, "-m", "katana_sn_mcp", "serve", "--sandbox", "--http",
+                             "--host", "0.0.0.0", "--port", str(port)], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr or []], daemon=True).start()
+    try:
+        seen: list[str] = []
+        deadline = time.monotonic() + 30
+        while not any("OAuth on" in x for x in seen) and time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.2))
+            except queue.Empty:
+                assert proc.poll() is None, seen
+        assert any(f"accepting access tokens from {issuer.url} for {public}" in x for x in seen), seen
+        async with httpx.AsyncClient(timeout=30) as http:
+            while time.monotonic() < deadline:
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            meta = (await http.get(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp")).json()
+            refused = await http.post(f"http://127.0.0.1:{port}/mcp", json=LIST, headers=MCP_HEADERS)
+        assert meta["resource"] == public and meta["authorization_servers"] == [issuer.url]
+        assert refused.status_code == 401 and "resource_metadata=" in refused.headers["www-authenticate"]
+        http2 = httpx2.AsyncClient(headers={"Authorization": f"Bearer {issuer.token(public, ALL)}"},
+                                   timeout=httpx2.Timeout(30))
+        async with Client(streamable_http_client(public, http_client=http2)) as client:
+            r = await client.call_tool("create_serial_numbers", {
+                "resource_type": "ManufacturingOrder", "resource_id": 1001,
+                "serial_numbers": ["PROC-1"]})
+        assert not r.is_error
+        intent = next(json.loads(x) for x in (tmp_path / "j.jsonl").read_text().splitlines()
+                      if '"intent"' in x)
+        assert (intent["person"], intent["person_claim"]) == ("ada@example.com", "email")
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=15)
+    assert out == ""
+
+
+def test_the_public_host_is_accepted_behind_a_local_proxy() -> None:
+    """nginx on the same machine passes `Host: mcp.example.com` to a loopback bind."""
+    from katana_sn_mcp.http import security_for
+
+    local = security_for("127.0.0.1", ["mcp.example.com"])
+    assert local is not None and local.enable_dns_rebinding_protection
+    assert {"mcp.example.com", "mcp.example.com:*", "127.0.0.1:*", "localhost:*"} <= set(local.allowed_hosts)
+    assert "evil.example" not in str(local.allowed_hosts)
+    assert security_for("127.0.0.1", ["127.0.0.1"]) is None  # as before: the SDK's own
