@@ -146,9 +146,10 @@ def deadline(app: AppState) -> Iterator[None]:
 
 
 def _who(ctx: Context) -> dict[str, str | None]:
-    from katana_sn_mcp.tokens import caller_name
+    from katana_sn_mcp.tokens import caller_name, person_claim
 
     params = getattr(ctx.session, "client_params", None)
     info = getattr(params, "client_info", None)
-    return {"client": getattr(info, "name", None),
-            "person": caller_name(ctx.request_context.request)}
+    request = ctx.request_context.request
+    return {"client": getattr(info, "name", None), "person": caller_name(request),
+            **person_claim(request)}

@@ -9,6 +9,7 @@ right before sending.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
@@ -21,6 +22,7 @@ from katana_sn_mcp.katana.errors import KatanaError
 from katana_sn_mcp.operations import DeletePlan, plan_delete, unread_plan
 from katana_sn_mcp.present.delete import describe_plan
 from katana_sn_mcp.present.errors import whole_call
+from katana_sn_mcp.tokens import principal
 
 
 class ConfirmDeletion(BaseModel):
@@ -60,3 +62,22 @@ async def ask(
         # redacted: this question goes to the client outside any tool result
         return Elicit(redact.text(describe_plan(plan) + " This cannot be undone."), ConfirmDeletion)
     return ConfirmDeletion(confirm=confirm is True)
+
+
+def bound_person(ctx: Any) -> str | None:
+    """Whom a sealed confirmation (2026-07-28 `requestState`) belongs to: the person the
+    HTTP edge authenticated (a token's name, or OAuth's issuer and subject), else the SDK's
+    own binding. The SDK's default reads `get_access_token()`, which the static-token gate
+    never set, so an answer captured from one person's delete could be replayed by another;
+    bound here, the replay is refused ("Invalid or expired requestState")."""
+    from mcp.server.request_state import authenticated_principal
+
+    return principal(getattr(ctx, "request", None)) or authenticated_principal(ctx)
+
+
+def confirmation_security(state_key: str | None) -> Any:
+    """The SDK's request-state protection with the person bound in: under the shared
+    KATANA_SN_MCP_STATE_KEY (replicas), or a key of this process's own."""
+    from mcp.server.request_state import RequestStateSecurity
+
+    return RequestStateSecurity(keys=[state_key or os.urandom(32)], bind_principal=bound_person)

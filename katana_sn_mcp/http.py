@@ -20,7 +20,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -31,7 +31,10 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from katana_sn_mcp import __version__, redact
-from katana_sn_mcp.tokens import SCOPE_KEY, SessionQuota, TokenBook
+from katana_sn_mcp.tokens import PRINCIPAL_KEY, SCOPE_KEY, SessionQuota, TokenBook
+
+if TYPE_CHECKING:
+    from katana_sn_mcp.oauth import OAuthSetup
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})
@@ -99,7 +102,8 @@ class BearerTokenGate:
         if name is None:
             await self._refuse(scope, send)
             return
-        scope.setdefault("state", {})[SCOPE_KEY] = name
+        state = scope.setdefault("state", {})
+        state[SCOPE_KEY], state[PRINCIPAL_KEY] = name, json.dumps(["token", name])
         scope["user"] = AuthenticatedUser(AccessToken(token="", client_id=f"token:{name}",
                                                       scopes=[], subject=name))
         if self.quota is None or scope["type"] != "http":
@@ -169,13 +173,15 @@ def allowed_names(host: str) -> list[str]:
     return names
 
 
-def security_for(host: str) -> TransportSecuritySettings | None:
+def security_for(host: str, extra: list[str] | None = None) -> TransportSecuritySettings | None:
     """Localhost: the SDK's own protection (None turns it on). Elsewhere: an explicit
     allow-list, each name with any port (a port proves nothing against DNS rebinding,
-    and a proxy or container may map it)."""
-    if host in LOCAL_HOSTS:
+    and a proxy or container may map it). `extra`: with OAuth, the public URL's host."""
+    extra = [h for h in extra or [] if h not in LOCAL_HOSTS]
+    if host in LOCAL_HOSTS and not extra:
         return None
-    names = allowed_names(host)
+    base = allowed_names(host) + (["127.0.0.1", "localhost", "[::1]"] if host in LOCAL_HOSTS else [])
+    names = list(dict.fromkeys([*base, *extra]))
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[v for h in names for v in (h, f"{h}:*")],
@@ -214,33 +220,45 @@ def add_health(mcp: MCPServer, ready: Readiness | None = None) -> None:
 
 
 def http_app(mcp: MCPServer, host: str, token: str | TokenBook | None, *,
-             options: HttpOptions | None = None, ready: Readiness | None = None) -> ASGIApp:
+             options: HttpOptions | None = None, ready: Readiness | None = None,
+             oauth: OAuthSetup | None = None) -> ASGIApp:
+    """`oauth`: the OAuth resource server (katana_sn_mcp.oauth) instead of a static token."""
     options = options or HttpOptions()
     add_health(mcp, ready)
     kw: dict[str, Any] = ({"stateless_http": True} if options.stateless else
                           {"max_sessions": options.max_sessions,
                            "session_idle_timeout": options.idle_s})
-    app = mcp.streamable_http_app(host=host, transport_security=security_for(host), **kw)
+    extra = [oauth.public_host] if oauth is not None and oauth.public_host else []
+    app = mcp.streamable_http_app(host=host, transport_security=security_for(host, extra), **kw)
+    quota = None if options.stateless else SessionQuota(options.per_token, options.idle_s)
+    if oauth is not None:
+        from katana_sn_mcp.oauth import protect
+
+        return protect(app, oauth, quota)
     if isinstance(token, TokenBook) and not token.configured:
         token = None
     if not token:
         return app
-    quota = None if options.stateless else SessionQuota(options.per_token, options.idle_s)
     return BearerTokenGate(app, token, quota)
 
 
 def run_http(mcp: MCPServer, host: str, port: int, token: str | TokenBook | None, *,
-             options: HttpOptions | None = None, ready: Readiness | None = None) -> None:
+             options: HttpOptions | None = None, ready: Readiness | None = None,
+             oauth: OAuthSetup | None = None) -> None:
     """`token` is required positionally so a caller cannot forget it and serve openly."""
     import uvicorn
 
-    check_bind(host, token if not isinstance(token, TokenBook) or token.configured else None)
+    if oauth is None:
+        check_bind(host, token if not isinstance(token, TokenBook) or token.configured else None)
     port_free(host, port)  # before announcing: a port in use is one line and exit 2
     redact.say(startup_line(host, port))
+    if oauth is not None:
+        redact.say(f"katana-sn-mcp: OAuth on: accepting access tokens from {oauth.issuer} "
+                   f"for {oauth.public_url}")
     # log_config=None: uvicorn keeps its hands off logging, so our root handler (which
     # redacts secrets) sees uvicorn's records too. uvicorn binds the socket itself: handing
     # it a pre-bound one cost every direct call ~40 ms (measured with bench/replicas.py).
-    uvicorn.run(http_app(mcp, host, token, options=options, ready=ready), host=host,
+    uvicorn.run(http_app(mcp, host, token, options=options, ready=ready, oauth=oauth), host=host,
                 port=port, log_level="warning", log_config=None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from katana_sn_mcp import redact
 from katana_sn_mcp.journal import Journal
@@ -25,12 +26,29 @@ def make_sandbox(args: argparse.Namespace) -> object:
     return Sandbox(SandboxConfig(mode=args.sandbox_mode, state_file=args.sandbox_state))
 
 
+def start_oauth(settings: Settings) -> Any:
+    """OAuth on (HTTP only): the provider read now; any problem is one line and exit 2.
+    Imported here only, so a stdio start never loads the JWT stack."""
+    from katana_sn_mcp.oauth import OAuthSetupError, prepare
+
+    try:
+        return prepare(settings.katana_sn_mcp_oauth_issuer or "", settings.katana_sn_mcp_public_url,
+                       settings.katana_sn_mcp_oauth_person_claim,
+                       static_tokens=bool(settings.katana_sn_mcp_token
+                                          or settings.katana_sn_mcp_tokens_file))
+    except OAuthSetupError as exc:
+        redact.say(f"katana-sn-mcp: {exc}")
+        sys.exit(2)
+
+
 def serve(args: argparse.Namespace) -> None:
     settings = Settings()
     journal = Journal(None if args.no_journal else settings.journal_for(args.sandbox),
                       katana=settings.katana_label(args.sandbox))
-    book = None
-    if args.http:
+    book = oauth = None
+    if args.http and settings.katana_sn_mcp_oauth_issuer:
+        oauth = start_oauth(settings)
+    elif args.http:
         from katana_sn_mcp.http import LOCAL_HOSTS, RefusedBind, check_bind
         from katana_sn_mcp.tokens import TokensFileError, book_for
 
@@ -79,6 +97,6 @@ def serve(args: argparse.Namespace) -> None:
                               per_token=settings.katana_sn_mcp_max_sessions_per_token,
                               idle_s=settings.katana_sn_mcp_session_idle)
         run_http(server, args.host, args.port, book, options=options,
-                 ready=readiness(pacer, settings))
+                 ready=readiness(pacer, settings), oauth=oauth)
     else:
         server.run()

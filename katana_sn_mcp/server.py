@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer
 
 from katana_sn_mcp import __version__, cursors
 from katana_sn_mcp.app_state import AppState
+from katana_sn_mcp.confirm import confirmation_security
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.present.budget import RECENT_RESULTS
 from katana_sn_mcp.prompt_library import register_prompts
@@ -63,14 +64,10 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
         finally:
             await app.aclose()
 
-    security = None
     if state_key:
         cursors.use_key(state_key)  # list cursors made by one replica are good on another
-        from mcp.server.request_state import RequestStateSecurity
-
-        security = RequestStateSecurity(keys=[state_key])
     mcp = MCPServer("katana-sn-mcp", version=__version__, instructions=INSTRUCTIONS,
-                    lifespan=lifespan, request_state_security=security)
+                    lifespan=lifespan, request_state_security=confirmation_security(state_key))
     mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
     mcp.middleware.append(CheckArguments(mcp))
     register_tools(mcp)

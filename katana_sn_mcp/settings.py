@@ -88,6 +88,22 @@ def base_url_problem(raw: str) -> str | None:
     return None
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def oauth_url_problem(raw: str) -> str | None:
+    """Why an issuer or public URL cannot carry tokens: tokens are bearer secrets, so
+    cleartext http:// is accepted only on this machine (tests, a local provider)."""
+    if (problem := base_url_problem(raw)) is not None:
+        return problem
+    url = urlsplit(raw)
+    if url.scheme != "https" and url.hostname not in LOOPBACK:
+        return "must be an https:// URL (http:// only on 127.0.0.1, localhost or ::1)"
+    if url.query or url.fragment:
+        return "must not carry a query (?) or a fragment (#)"
+    return None
+
+
 def _raw(value: Any) -> Any:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
@@ -205,6 +221,23 @@ class Settings(BaseSettings):
         """The raw URL, only for connecting."""
         url = self.katana_sn_mcp_redis_url
         return url.get_secret_value() if url else None
+
+    # -- OAuth 2.1 resource server (README "Connect Claude's apps (OAuth connector)") --
+    katana_sn_mcp_oauth_issuer: str | None = Field(
+        default=None, description="the identity provider's issuer URL; turns OAuth on (HTTP only)")
+    katana_sn_mcp_public_url: str | None = Field(
+        default=None, description="the MCP endpoint as clients reach it, e.g. "
+        "https://mcp.example.com/mcp: the resource and the audience tokens must carry")
+    katana_sn_mcp_oauth_person_claim: str = Field(
+        default="email", min_length=1, max_length=100,
+        description="the token claim that names the person in the journal")
+
+    @field_validator("katana_sn_mcp_oauth_issuer", "katana_sn_mcp_public_url", mode="before")
+    @classmethod
+    def _oauth_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and (problem := oauth_url_problem(value)):
+            raise ValueError(problem)
+        return value
 
 
 class MissingApiKey(RuntimeError):

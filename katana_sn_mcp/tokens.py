@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-SCOPE_KEY = "katana_sn_mcp.token_name"
+SCOPE_KEY = "katana_sn_mcp.token_name"  # the person: a token's name, or OAuth's claim value
+CLAIM_KEY = "katana_sn_mcp.person_claim"  # OAuth: which token claim named the person
+PRINCIPAL_KEY = "katana_sn_mcp.principal"  # who a sealed confirmation is bound to
 SINGLE_NAME = "team"
 MIN_LENGTH = 32
 _LINE = re.compile(r"^(?P<name>[A-Za-z0-9._@+-]{1,64})\s*:\s*(?P<hash>[0-9a-fA-F]{64})$")
@@ -136,12 +138,30 @@ class TokenBook:
         return found
 
 
-def caller_name(request: object | None) -> str | None:
-    """The token name of the HTTP request behind a tool call (`ctx.request_context.request`);
-    None over stdio or without tokens."""
+def _state(request: object | None) -> dict[str, object]:
     scope = getattr(request, "scope", None)
     state = scope.get("state") if isinstance(scope, dict) else None
-    return state.get(SCOPE_KEY) if isinstance(state, dict) else None
+    return state if isinstance(state, dict) else {}
+
+
+def caller_name(request: object | None) -> str | None:
+    """The person behind the HTTP request of a tool call (`ctx.request_context.request`):
+    the token's name, or with OAuth the claim that names them; None over stdio or
+    without tokens."""
+    value = _state(request).get(SCOPE_KEY)
+    return value if isinstance(value, str) else None
+
+
+def person_claim(request: object | None) -> dict[str, str]:
+    """With OAuth, `{"person_claim": <claim>}` for the journal; otherwise nothing."""
+    value = _state(request).get(CLAIM_KEY)
+    return {"person_claim": value} if isinstance(value, str) else {}
+
+
+def principal(request: object | None) -> str | None:
+    """Who the request was authenticated as, for binding a confirmation to that person."""
+    value = _state(request).get(PRINCIPAL_KEY)
+    return value if isinstance(value, str) else None
 
 
 @dataclass
