@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from pydantic import BaseModel, Field
 
-from katana_sn_mcp import redact
+from katana_sn_mcp import progress, redact
 from katana_sn_mcp.app_state import state
 from katana_sn_mcp.calls import error
 from katana_sn_mcp.katana.errors import KatanaError
@@ -35,10 +35,9 @@ def can_elicit(ctx: Context) -> bool:
 
 
 def progress_of(ctx: Context, what: str) -> Any:
-    async def report(pages: int, rows: int) -> None:
-        await ctx.report_progress(pages, None, f"{what}: page {pages}, {rows} rows read")
-
-    return report
+    """Each page read is a progress notification of this call (`progress_mcp`), counted
+    with the rest of the call's, so the count only grows across check, question and delete."""
+    return progress.pages(what)
 
 
 async def precheck(resource_type: str, resource_id: int, ids: list[int], ctx: Context,

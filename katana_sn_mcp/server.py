@@ -16,6 +16,7 @@ from katana_sn_mcp.app_state import AppState
 from katana_sn_mcp.confirm import confirmation_security
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.present.budget import RECENT_RESULTS
+from katana_sn_mcp.progress_mcp import KeepHostWaiting
 from katana_sn_mcp.prompt_library import register_prompts
 from katana_sn_mcp.redact_mcp import RedactResults
 from katana_sn_mcp.resources import register_resources
@@ -70,6 +71,7 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
                     lifespan=lifespan, request_state_security=confirmation_security(state_key))
     mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
     mcp.middleware.append(CheckArguments(mcp))
+    mcp.middleware.append(KeepHostWaiting())  # progress while a call runs long
     register_tools(mcp)
     register_resources(mcp, journal)
     register_prompts(mcp)

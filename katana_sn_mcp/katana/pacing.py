@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import anyio
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
 
+from katana_sn_mcp import progress
 from katana_sn_mcp.katana.errors import GateClosed, SharedStateUnavailable
 
 __all__ = ["Pacer", "SharedBudget", "SharedStateUnavailable"]
@@ -110,6 +111,7 @@ class Pacer:
         budget, raises `SharedStateUnavailable` rather than send a request the other
         replicas do not know about."""
         self._refuse_longer_than(self._gate_until, max_wait)
+        progress.phase("rate_wait")  # what a heartbeat says while this waits
         slot = f"katana:{uuid.uuid4().hex}"
         if self.shared is not None:
             await self._acquire_shared(self.shared, slot, max_wait)
@@ -117,6 +119,7 @@ class Pacer:
             await self._limiter.try_acquire_async(slot)
             await self._wait_for_local_gate()
         self.acquired += 1
+        progress.phase("request")
         return slot
 
     def _refuse_longer_than(self, until: float, max_wait: float | None) -> None:
