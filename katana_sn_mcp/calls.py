@@ -92,9 +92,10 @@ async def journalled(ctx: Context, tool: str, request: dict[str, Any]) -> AsyncI
         raise failure(exc, app, target) from exc
     except LockUnavailable as exc:
         app.journal.outcome(write.write_id, tool, outcome="not_applied",
-                            katana_answer="not sent: another write to the resource held it too long")
-        raise ToolError(f"Another write to {target} has been running for too long, so this one "
-                        "was not sent. Nothing was changed. Try again shortly.") from exc
+                            katana_answer="not sent: another write held the write lock too long")
+        raise ToolError("Another write through this server has been running for too long (its "
+                        f"writes go one at a time), so this one to {target} was not sent. "
+                        "Nothing was changed. Try again shortly.") from exc
     except ToolError:
         app.journal.outcome(write.write_id, tool, outcome="not_applied", katana_answer="not sent")
         raise
