@@ -112,10 +112,21 @@ async def test_a_write_waiting_too_long_for_another_resource_s_write_is_not_sent
     locks = MemoryLocks(wait_s=0.05)
     mcp = build_server(sandbox_factory(sandbox, Settings(), pacer=no_wait_pacer()),
                        Journal(tmp_path / "j.jsonl"), locks=locks)
-    async with locks.hold("SalesOrderRow:3001"), Client(mcp) as c:  # another write, running
-        r = await c.call_tool("create_serial_numbers", {
-            "resource_type": "ManufacturingOrder", "resource_id": 1003,
-            "serial_numbers": ["LOCKED-1"]})
+    held, done = anyio.Event(), anyio.Event()
+
+    async def another_write() -> None:  # on another resource, still running
+        async with locks.hold("SalesOrderRow:3001"):
+            held.set()
+            await done.wait()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(another_write)
+        await held.wait()
+        async with Client(mcp) as c:
+            r = await c.call_tool("create_serial_numbers", {
+                "resource_type": "ManufacturingOrder", "resource_id": 1003,
+                "serial_numbers": ["LOCKED-1"]})
+        done.set()
     assert r.is_error and sandbox.requests == []
     assert [getattr(b, "text", "") for b in r.content] == [
         "Error executing tool create_serial_numbers: Another write through this server has "
