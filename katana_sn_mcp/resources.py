@@ -1,5 +1,9 @@
 """MCP resources: the guide, recent writes, the full detail of a write result, and one
-resource's serial numbers."""
+resource's serial numbers.
+
+A URI that names nothing (a result id this server does not keep, a malformed type or id)
+is the client's to fix: `ResourceNotFoundError`, JSON-RPC -32602 (invalid params, per the
+SDK and SEP-2164), never -32603 (internal error). A failed Katana read stays -32603."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from importlib.resources import files
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from katana_sn_mcp.app_state import state
 from katana_sn_mcp.calls import aged_out, deadline
@@ -61,8 +65,8 @@ def register_resources(mcp: MCPServer, journal: Journal) -> None:
     async def result_detail(result_id: str, ctx: Context) -> str:
         """Every item of a create or delete result, with its state and reason."""
         detail = await state(ctx).results.get(result_id)
-        if detail is None:
-            raise ResourceError(aged_out(result_id))
+        if detail is None:  # JSON-RPC -32602 (SEP-2164), not an internal error
+            raise ResourceNotFoundError(aged_out(result_id))
         return json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
 
     @mcp.resource("katana://serial-numbers/{resource_type}/{resource_id}",
@@ -72,8 +76,9 @@ def register_resources(mcp: MCPServer, journal: Journal) -> None:
         """Every serial number on one Katana resource (all pages of the list endpoint)."""
         if (resource_type not in READ_TYPES or not _ID.fullmatch(resource_id)
                 or not 1 <= int(resource_id) <= 2147483647):
-            raise ResourceError(f"Use katana://serial-numbers/<type>/<id> with an id from 1 to "
-                                f"2147483647 and a type among {', '.join(sorted(READ_TYPES))}.")
+            raise ResourceNotFoundError(
+                f"Use katana://serial-numbers/<type>/<id> with an id from 1 to 2147483647 and a "
+                f"type among {', '.join(sorted(READ_TYPES))}.")
         app = state(ctx)
         try:
             with deadline(app):

@@ -75,11 +75,17 @@ class Harness:
 
 def no_wait_pacer() -> Pacer:
     """Katana's 60-a-minute budget, but a Retry-After gate (a 1-second fault) is not slept
-    on the wall clock: the sleep is recorded instead."""
+    on the wall clock: the sleep is recorded instead, and the pacer's clock moves on by it
+    (so one wait is one recorded sleep, as on the wall clock)."""
+    import time
+
+    ahead = [0.0]
+
     async def record(seconds: float) -> None:
         SLEPT.append(seconds)
+        ahead[0] += seconds
 
-    return Pacer(60, 60.0, sleep=record)
+    return Pacer(60, 60.0, sleep=record, clock=lambda: time.time() + ahead[0])
 
 
 SLEPT: list[float] = []

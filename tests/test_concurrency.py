@@ -102,3 +102,33 @@ async def test_across_replicas_a_delete_never_claims_removed_what_a_transfer_mov
     assert not deleted.is_error and _claims_removed(deleted)
     assert sandbox.find(SERIAL) is None
     assert (moved.structured_content or {})["not_applied"][0]["reason"] == "MISSING"
+
+
+async def test_a_write_waiting_too_long_for_another_resource_s_write_is_not_sent(
+        tmp_path: Path) -> None:
+    from katana_sn_mcp.state.memory import MemoryLocks
+
+    sandbox = Sandbox()
+    locks = MemoryLocks(wait_s=0.05)
+    mcp = build_server(sandbox_factory(sandbox, Settings(), pacer=no_wait_pacer()),
+                       Journal(tmp_path / "j.jsonl"), locks=locks)
+    held, done = anyio.Event(), anyio.Event()
+
+    async def another_write() -> None:  # on another resource, still running
+        async with locks.hold("SalesOrderRow:3001"):
+            held.set()
+            await done.wait()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(another_write)
+        await held.wait()
+        async with Client(mcp) as c:
+            r = await c.call_tool("create_serial_numbers", {
+                "resource_type": "ManufacturingOrder", "resource_id": 1003,
+                "serial_numbers": ["LOCKED-1"]})
+        done.set()
+    assert r.is_error and sandbox.requests == []
+    assert [getattr(b, "text", "") for b in r.content] == [
+        "Error executing tool create_serial_numbers: Another write through this server has "
+        "been running for too long (its writes go one at a time), so this one to "
+        "ManufacturingOrder 1003 was not sent. Nothing was changed. Try again shortly."]

@@ -143,3 +143,22 @@ async def test_a_still_walk_ends_with_all_of_them_and_costs_one_seam_read_per_pa
     assert pages[-1]["summary"] == "ManufacturingOrder 5001: rows 501–601 of 601. That is all of them."
     # each tool page reads its Katana page; a new Katana page also reads the row before it
     assert h.katana_requests() == 5 + 2
+
+
+async def test_the_page_that_sees_the_shift_in_full(tmp_path: Path) -> None:
+    from inline_snapshot import snapshot
+
+    from tests.conftest import whole
+
+    h = make_harness(tmp_path, pagination_header=False)
+    ids = h.sandbox.mint("ManufacturingOrder", 5001, [f"CU-{i:04d}" for i in range(1, 5)])
+    async with h.client() as client:
+        first = await client.call_tool("list_serial_numbers", {**MO, "limit": 2})
+        h.sandbox.store.remove("ManufacturingOrder", 5001, [ids[0]])
+        r = await client.call_tool("list_serial_numbers", {
+            **MO, "cursor": first.structured_content["next_cursor"]})
+    shown = whole(r)
+    assert shown == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 5001: rows 3–3. The listing changed since the previous page (rows were added or removed), so rows may be skipped or repeated from here; list again without a cursor for a consistent read. That was the last page.', 'resource_type': 'ManufacturingOrder', 'resource_id': 5001, 'count': 1, 'total': None, 'columns': ['id', 'serial_number'], 'rows': [[886013, 'CU-0004']]}, 'text': """\
+ManufacturingOrder 5001: rows 3–3. The listing changed since the previous page (rows were added or removed), so rows may be skipped or repeated from here; list again without a cursor for a consistent read. That was the last page.
+886013 CU-0004\
+"""})

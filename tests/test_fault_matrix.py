@@ -11,7 +11,7 @@ import pytest
 from inline_snapshot import snapshot
 
 from katana_sn_mcp.sandbox import Fault
-from tests.conftest import Harness, make_harness, text
+from tests.conftest import SLEPT, Harness, make_harness, text
 
 pytestmark = pytest.mark.anyio
 
@@ -115,6 +115,16 @@ async def test_the_fault_table(tmp_path, era: str, katana_mode: str) -> None:
     table = {f"{call} {fault}": await cell(tmp_path, era, call, fault, katana_mode)
              for call in CALLS for fault in FAULTS}
     assert table == EXPECTED
+
+
+@pytest.mark.parametrize("call", ["mint", "transfer", "delete"])
+async def test_each_429_cell_waited_retry_after_before_its_retry(tmp_path, call: str) -> None:
+    """The harness's pacer records its sleeps instead of sleeping: the 429 cells' one
+    retry came only after a wait of Katana's Retry-After (1 s)."""
+    SLEPT.clear()
+    shown = await cell(tmp_path, "auto", call, "429", "seeds")
+    assert shown.startswith("applied ") and " x2 " in shown  # refused once, then applied
+    assert len(SLEPT) == 1 and 0.9 < SLEPT[0] <= 1.0
 
 
 async def test_a_post_is_sent_once_on_a_gateway_error(tmp_path) -> None:

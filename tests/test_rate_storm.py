@@ -135,3 +135,17 @@ async def test_429s_until_the_deadline_say_the_time_ran_out() -> None:
     sends = len(sandbox.requests)
     assert sends > 4  # not a fixed count of attempts
     assert katana == f"(Katana answered 429 TooManyRequests: Too Many Requests (sent {sends} times))"
+
+
+async def test_a_long_retry_after_within_the_deadline_is_waited_out() -> None:
+    """90 s asked, 120 s left: waited, not refused (the deadline is the bound)."""
+    clock = VirtualTime()
+    sandbox = Sandbox(SandboxConfig(clock=clock))
+    clock.sandbox = sandbox
+    sandbox.inject(Fault(kind="status", method="GET", status=429, retry_after=90))
+    mcp = server(sandbox, Pacer(60, 60.0, max_gate_s=300, clock=clock, sleep=clock.sleep),
+                 deadline_s=120.0)
+    async with Client(mcp) as c:
+        r = await c.call_tool("list_serial_numbers", MO)
+    assert not r.is_error, text(r)
+    assert clock.sleeps == [(90.0, 1)]

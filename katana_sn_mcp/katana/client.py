@@ -68,7 +68,7 @@ class RetryPolicy:
     attempts: int = 4  # total tries, the first included (1: never retry, not even a 429)
     backoff_initial: float = 0.5  # seconds; exponential with jitter from here
     backoff_max: float = 8.0
-    max_retry_after: float = 60.0  # a longer Retry-After is reported, not waited for
+    max_retry_after: float = 60.0  # with no call deadline, a longer hold is reported, not waited
     rate_limited_for: float = 120.0  # how long 429s are ridden out when no call deadline is set
 
 
@@ -279,17 +279,15 @@ class KatanaClient:
         return isinstance(exc, TransportError)
 
     def _ride_out(self, exc: RateLimitedError) -> bool:
-        """Whether a 429 is worth waiting out: Katana's wait fits in the time left. When it
-        does not, the error records why (`gave_up`), for the words the caller reads."""
+        """Whether a 429 is worth waiting out: Katana's wait fits in the time left (the
+        call's deadline; without one, at most `max_retry_after`). When it does not, the
+        error records why (`gave_up`), for the words the caller reads."""
         if self.retry.attempts <= 1:
             return False
         wait = exc.retry_after or 0.0
-        end = self._end()
-        left = max(0.0, end - time.monotonic())
-        if wait > self.retry.max_retry_after:
-            self.pacer.hold_for(wait)  # too long for this call, but binding on every call
-            exc.gave_up, exc.time_left = "wait_longer", min(left, self.retry.max_retry_after)
-            return False
+        left = max(0.0, self._end() - time.monotonic())
+        if deadline.get() is None:
+            left = min(left, self.retry.max_retry_after)
         if left <= 0:
             exc.gave_up, exc.time_left = "deadline", 0.0
             return False
@@ -390,11 +388,10 @@ class KatanaClient:
         """Wait for the rate budget, but never past the call's deadline: a request that
         cannot start in time is not sent at all, and the caller says so. Returns the
         request's slot in the budget."""
-        longest = self.retry.max_retry_after  # a longer hold fails now, not later
         end = deadline.get()
-        if end is None:
-            return await self.pacer.acquire(max_wait=longest)
-        longest = min(longest, max(0.0, end - time.monotonic()))  # nor one past the deadline
+        if end is None:  # a longer hold fails now, not later
+            return await self.pacer.acquire(max_wait=self.retry.max_retry_after)
+        longest = max(0.0, end - time.monotonic())  # a hold past the deadline fails now
         slot = None
         with anyio.move_on_after(max(0.0, end - time.monotonic())):
             slot = await self.pacer.acquire(max_wait=longest)

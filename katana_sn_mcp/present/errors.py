@@ -155,8 +155,9 @@ NOT_READ = "Nothing was read."
 
 
 def lock_busy(target: str) -> str:
-    return (f"Another write to {target} has been running for too long, so this one was not "
-            f"sent. {UNCHANGED} Try again shortly.")
+    return ("Another write through this server has been running for too long (its writes "
+            f"go one at a time), so this one to {target} was not sent. {UNCHANGED} Try again "
+            "shortly.")
 
 
 def too_many(n: int, most: int) -> str:

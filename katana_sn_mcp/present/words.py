@@ -11,9 +11,9 @@ MINT_HINT = "a manufacturing order (ManufacturingOrder) or purchase order row (P
 
 
 # A cursor page whose seam moved (katana_sn_mcp.cursors), and a walk that moved earlier.
-LISTING_MOVED = ("The listing changed since the previous page (rows before this one were added "
-                 "or removed), so rows may be skipped or repeated from here; list again "
-                 "without a cursor for a consistent read.")
+LISTING_MOVED = ("The listing changed since the previous page (rows were added or removed), so "
+                 "rows may be skipped or repeated from here; list again without a cursor for "
+                 "a consistent read.")
 WALK_MOVED = ("the listing changed during this walk, so rows may have been skipped or "
               "repeated; list again without a cursor for a consistent read.")
 EMPTY_READ = ("holds no serial numbers at all — also what Katana answers for an id that "
