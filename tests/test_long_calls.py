@@ -91,3 +91,22 @@ async def test_a_call_waiting_on_katana_sends_a_heartbeat_with_a_count_that_only
     assert any("page 2, 300 rows read" in m for _, m in seen), seen
     await anyio.sleep(0.6)  # no heartbeat outlives its call
     assert [v for v, _ in seen] == values
+
+
+@pytest.mark.anyio
+async def test_each_re_send_is_told_to_the_host_with_katanas_answer(tmp_path: Path) -> None:
+    h = make_harness(tmp_path)
+    h.sandbox.inject(Fault(kind="status", method="GET", status=503, count=1))
+    h.sandbox.inject(Fault(kind="drop_before", method="GET", count=1))
+    seen: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append(message or "")
+
+    async with h.client() as client:
+        r = await client.call_tool("verify_serial_numbers", {
+            "resource_type": "ManufacturingOrder", "resource_id": 1001,
+            "expect_absent_ids": [1]}, progress_callback=on_progress)
+    assert not r.is_error
+    assert seen[:2] == ["Katana answered 503; sending again (attempt 2)",
+                        "Katana gave no answer; sending again (attempt 3)"]

@@ -29,7 +29,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
-from katana_sn_mcp import __version__
+from katana_sn_mcp import __version__, progress
 from katana_sn_mcp.katana.errors import (
     Answer,
     DeadlineExceeded,
@@ -335,6 +335,16 @@ class KatanaClient:
         )
         return backoff(state)
 
+    async def _note_retry(self, state: RetryCallState) -> None:
+        """Each re-send is a step the host hears of at once (katana_sn_mcp.progress): Katana's
+        status (None when it never answered), the wait before the re-send, the attempt."""
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+            wait = exc.retry_after  # held by the pacer, not by tenacity's sleep
+        await progress.note("retry", status=getattr(exc, "status", None), wait_s=wait,
+                            attempt=state.attempt_number + 1)
+
     async def _request(self, method: str, path: str, **kw: Any) -> tuple[httpx.Response, Any, int]:
         """The response, its parsed JSON body (None when empty) and how many times the
         request was sent, after retries. A raised error carries the send count too."""
@@ -343,6 +353,7 @@ class KatanaClient:
             stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(lambda e: self._should_retry(method, e)),
+            before_sleep=self._note_retry,
             reraise=True,
         )
         sends, answered = 0, None  # answered: the last error of a request that was sent

@@ -13,8 +13,11 @@ def progress_message(kind: str, facts: dict[str, Any], elapsed_s: float | None =
     elif kind == "rate_wait":
         text = "waiting for Katana's rate budget"
     elif kind == "retry":
-        text = (f"Katana answered {facts['answer']}; sending again in about "
-                f"{max(1, round(facts['wait_s']))} s (attempt {facts['attempt']})")
+        answer = (f"Katana answered {facts['status']}" if facts["status"] is not None
+                  else "Katana gave no answer")
+        wait = round(facts["wait_s"])
+        when = f" in about {wait} s" if wait >= 1 else ""
+        text = f"{answer}; sending again{when} (attempt {facts['attempt']})"
     elif kind == "request":
         text = "waiting for Katana's answer"
     else:
