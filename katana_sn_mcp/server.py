@@ -14,6 +14,7 @@ from mcp.server.mcpserver import MCPServer
 from katana_sn_mcp import __version__
 from katana_sn_mcp.app_state import AppState
 from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.lean_list import LeanToolList
 from katana_sn_mcp.present.budget import RECENT_RESULTS
 from katana_sn_mcp.prompt_library import register_prompts
 from katana_sn_mcp.redact_mcp import RedactResults
@@ -38,6 +39,7 @@ INSTRUCTIONS = """Manage serial numbers in Katana MRP.
   reads the resource before and after and reports what left it. Deletes need confirmation.
 - Results are summarised; every item is at katana://results/{result_id}.
 - list_serial_numbers returns one page; pass next_cursor for more.
+- find_serial_numbers says where serial numbers are now, across the account.
 - verify_serial_numbers checks the truth on the list endpoint; finish writes with it."""
 
 
@@ -72,6 +74,7 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
                     lifespan=lifespan, request_state_security=security)
     mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
     mcp.middleware.append(CheckArguments(mcp))
+    mcp.middleware.append(LeanToolList())
     register_tools(mcp)
     register_resources(mcp, journal)
     register_prompts(mcp)

@@ -158,3 +158,19 @@ async def test_a_10000_mint_with_twelve_reason_codes_and_long_words_fits_end_to_
     out = r.structured_content or {}
     assert out["applied"]["count"] == 1000
     assert sum(g["count"] for g in out["not_applied"]) == 9000
+
+
+async def test_tools_list_with_five_tools_stays_within_12_kb() -> None:
+    """What every host loads into the model's context before the first call, measured as
+    the SDK sends it (compact JSON, pydantic's titles taken out by LeanToolList)."""
+    import json
+
+    from mcp import Client
+
+    server = build_server(client_factory(Settings(), api_key="unused"))
+    async with Client(server) as c:
+        tools = (await c.list_tools()).tools
+    listing = {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]}
+    assert len(tools) == 5
+    assert '"title":"Resource Id"' not in json.dumps(listing, separators=(",", ":"))
+    assert len(json.dumps(listing, separators=(",", ":")).encode()) <= 12 * 1024 - 100

@@ -47,10 +47,10 @@ async def test_an_all_duplicate_re_mint_is_an_error_that_changed_nothing(tmp_pat
     h = make_harness(tmp_path, era=era)
     serials = [f"SN-1001-00{i}" for i in range(1, 5)]
     r = await h.call("create_serial_numbers", {**MO, "serial_numbers": serials})
-    assert whole(r) == snapshot({'is_error': True, 'structured': {'summary': '4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).', 'outcome': 'not_applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 4, 'not_applied': [{'reason': 'DUPLICATE', 'count': 4, 'first': ['SN-1001-001', 'SN-1001-002', 'SN-1001-003', 'SN-1001-004'], 'why': 'Katana already has these strings, so it did not mint them again; nothing changed for them.'}], 'verified': False, 'duplicates': {'elsewhere': [{'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'serials': {'count': 4, 'runs': [{'first': 'SN-1001-001', 'last': 'SN-1001-004', 'count': 4, 'ids': [[886001, 886004]]}]}}]}, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': True, 'structured': {'summary': '4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).', 'outcome': 'not_applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 4, 'not_applied': [{'reason': 'DUPLICATE', 'count': 4, 'first': ['SN-1001-001', 'SN-1001-002', 'SN-1001-003', 'SN-1001-004'], 'why': 'Katana already has these strings, so it did not mint them again; nothing changed for them.'}], 'verified': False, 'duplicates_at': [{'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'serials': {'count': 4, 'runs': [{'first': 'SN-1001-001', 'last': 'SN-1001-004', 'count': 4, 'ids': [[886001, 886004]]}]}}], 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
 4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).
 DUPLICATE (4, named below by where they are now). Katana already has these strings, so it did not mint them again; nothing changed for them.
-DUPLICATE, on ManufacturingOrder 1001 now (4): SN-1001-001…SN-1001-004 (4) id 886001…886004
+DUPLICATE, on ManufacturingOrder 1001 instead (4): SN-1001-001…SN-1001-004 (4) id 886001…886004
 Katana answered 200.
 Every item: katana://results/<id>\
 """})
@@ -88,7 +88,7 @@ async def test_unknown_strings_in_current_mode_refuse_the_whole_call(tmp_path) -
     r = await h.call("create_serial_numbers", {**SO_ROW,
                                                 "serial_numbers": ["GHOST-1", "SN-1001-003"]})
     assert whole(r) == snapshot({'is_error': True, 'structured': None, 'text': """\
-Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. Nothing was changed. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
+Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. Nothing was changed. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); find_serial_numbers says which strings exist and where.
 (Katana answered 422 UnprocessableEntityError: serial numbers not found)\
 """})
     assert h.sandbox.find("SN-1001-003").resource_id == 1001

@@ -123,7 +123,7 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
     if by.present:
         steps.append(words.present_note(target, now_utc()))
     dups, dup_lines = (present_duplicates(facts.duplicates, facts.resource_type, facts.resource_id)
-                       if facts.duplicates else (None, []))
+                       if facts.duplicates else ([], []))
     if facts.locate_failure:
         steps.append(words.locate_failed(facts.locate_failure.sentence()))
     n_open = sum(len(v) for v in by.open_.values()) + len(by.present)
@@ -133,7 +133,7 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
         operation=facts.operation, resource_type=facts.resource_type,
         resource_id=facts.resource_id, requested=len(facts.requested), repeated=facts.repeated,
         applied=runs(by.applied, ids), present=runs(by.present), not_applied=not_applied,
-        unknown=unknown, verified=facts.verified, duplicates=dups, katana=answer(facts.answer),
+        unknown=unknown, verified=facts.verified, duplicates_at=dups, katana=answer(facts.answer),
         next_steps=steps, result_id=result_id)
     text = "\n".join([result.summary, *runs_line(verb.split()[0].capitalize(), result.applied),
                       *runs_line(f"On {target} now", result.present),

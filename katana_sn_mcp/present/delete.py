@@ -33,8 +33,8 @@ def present_unsent(plan: DeletePlan, why: Literal["planned", "declined", "cancel
     target = words.where(plan.resource_type, plan.resource_id)
     if why == "none":
         summary = (f"Nothing deleted: none of the {plural(len(plan.requested_ids), 'requested id')}"
-                   f" is on {target}, so no delete was sent. Check the ids with "
-                   "list_serial_numbers.")
+                   f" is on {target}, so no delete was sent. find_serial_numbers says "
+                   "where these ids are.")
     elif why == "planned":
         summary = (f"Nothing deleted yet; {target} was only read. {describe_plan(plan)} Ask the "
                    "person to confirm, then call again with confirm=true.")

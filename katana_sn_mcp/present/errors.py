@@ -49,7 +49,7 @@ def _business_rule(err: BusinessRuleError, target: str) -> str:
         return ("Katana refused the whole call because at least one string exists nowhere in "
                 f"this account; a transfer only moves strings already minted. {UNCHANGED} None "
                 f"moved to {target}. Mint the unknown strings first on {MINT_HINT} (or fix their "
-                "spelling); list_serial_numbers shows which strings exist.")
+                "spelling); find_serial_numbers says which strings exist and where.")
     if "is linked" in low and "updated on mo" in low:
         return (f"{target} is linked to a make-to-order manufacturing order, so Katana accepts "
                 "serial numbers only on that manufacturing order. Nothing was changed. Add "
