@@ -75,11 +75,13 @@ class Runs(Part):
 
 
 class Reason(Part):
-    """Items that did not land (or whose fate is open), for one reason."""
+    """Items that did not land (or whose fate is open), for one reason: the exact count, the
+    first of them as runs of consecutive serials (ids: `first`/`last` are the ids as text,
+    `ids` the integers), and one explanation. count minus the runs' counts: not named."""
 
     reason: str
     count: int
-    first: list[str | int] = Field(description="the first strings (or ids) named")
+    runs: list[Run] = Field(default_factory=list)
     why: str
 
 

@@ -94,16 +94,16 @@ def register_write_tools(mcp: MCPServer) -> None:
 
     @tool(mcp, "Delete serial numbers", DELETE)
     async def delete_serial_numbers(
-        resource_type: Annotated[ReadType, Field(description="type of the resource the ids "
-                                                 "are attached to")],
+        resource_type: Annotated[ReadType, Field(description="type of the resource holding "
+                                                 "the ids")],
         resource_id: ResourceId,
         ids: Annotated[list[SerialId], Field(min_length=1, max_length=MAX_ITEMS,
                                              description="serial-number ids (not strings)")],
         ctx: Context,
         plan: Annotated[DeletePlan, Resolve(precheck)],
         answer: Annotated[ElicitationResult[ConfirmDeletion], Resolve(ask)],
-        confirm: Annotated[bool, Field(strict=True, description="true once the person has "
-                                       "confirmed (only needed when the host cannot ask them)")] = False,
+        confirm: Annotated[bool, Field(strict=True, description="true once the person "
+                                       "confirmed (only needed when the host cannot ask)")] = False,
     ) -> Annotated[CallToolResult, DeleteResult]:
         """Remove serial numbers from one resource. Katana's 204 confirms nothing, so this
         reads the resource just before and after the delete and reports what left it."""
@@ -175,8 +175,8 @@ def register_read_tools(mcp: MCPServer) -> None:
         serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS)] = [],  # noqa: B006
         ids: Annotated[list[SerialId], Field(max_length=MAX_ITEMS)] = [],  # noqa: B006
     ) -> Annotated[CallToolResult, FindResult]:
-        """Where are these serial numbers? Searches the whole account for strings or ids:
-        the resource each is on now, which exist nowhere, in stock or not, and history."""
+        """Where are these serial numbers now? Strings or ids, across the account: each
+        one's resource, stock flag and history, and which exist nowhere."""
         serials = serials_of(serial_numbers, [], "")
         if not serials and not ids:
             raise error(said.nothing_to_check("serial_numbers or ids"))

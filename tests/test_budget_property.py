@@ -173,4 +173,5 @@ async def test_tools_list_with_five_tools_stays_within_12_kb() -> None:
     listing = {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]}
     assert len(tools) == 5
     assert '"title":"Resource Id"' not in json.dumps(listing, separators=(",", ":"))
-    assert len(json.dumps(listing, separators=(",", ":")).encode()) <= 12 * 1024 - 100
+    wrapper = len('{"jsonrpc":"2.0","id":2,"result":}')  # the JSON-RPC envelope around it
+    assert len(json.dumps(listing, separators=(",", ":")).encode()) + wrapper <= 12 * 1024

@@ -57,22 +57,24 @@ def describe_ids(ids: Sequence[int]) -> str:
     return ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in id_runs(ids))
 
 
-def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()
+def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = (), byte_cap: int = RUN_BYTES,
+                  most: int = RUNS_SHOWN,
                   ) -> tuple[list[tuple[str, str, int, list[tuple[int, int]] | None]], int]:
-    """Up to RUNS_SHOWN runs as (first, last, count, id runs or None), and how many runs
-    were left out. Ids are given when every item of the run has one."""
+    """Up to `most` runs (and about `byte_cap` bytes) as (first, last, count, id runs or
+    None), and how many runs were left out. Ids are given when every item of the run has
+    one. At least one run, unless the result is squeezed to its counts."""
     id_of = dict(zip(serials, ids, strict=False))
     shown: list[tuple[str, str, int, list[tuple[int, int]] | None]] = []
     runs = serial_runs(serials)
     used = 0
     if squeezed_out():
         return [], len(runs)
-    for run in runs[:max(1, cap(RUNS_SHOWN))]:
+    for run in runs[:max(1, cap(most))]:
         run_ids = [id_of.get(s) for s in run]
         spans = (id_runs([i for i in run_ids if i is not None])
                  if run_ids and all(i is not None for i in run_ids) else None)
         used += len(run[0].encode()) * (1 if len(run) == 1 else 2) + 24 * (1 + len(spans or ()))
-        if shown and used > cap(RUN_BYTES):
+        if shown and used > cap(byte_cap):
             break
         shown.append((run[0], run[-1], len(run), spans))
     return shown, len(runs) - len(shown)

@@ -124,6 +124,9 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
         steps.append(words.present_note(target, now_utc()))
     dups, dup_lines = (present_duplicates(facts.duplicates, facts.resource_type, facts.resource_id)
                        if facts.duplicates else ([], []))
+    if dups:  # named once, by where they are: the group keeps its exact count
+        not_applied = [g.model_copy(update={"runs": [], "more_runs": 0}) if g.reason == "DUPLICATE"
+                       else g for g in not_applied]
     if facts.locate_failure:
         steps.append(words.locate_failed(facts.locate_failure.sentence()))
     n_open = sum(len(v) for v in by.open_.values()) + len(by.present)
