@@ -19,6 +19,7 @@ from mcp.types import CallToolResult, TextContent
 from katana_sn_mcp.app_state import AppState, state
 from katana_sn_mcp.katana.errors import Answer, KatanaError
 from katana_sn_mcp.present import errors as said
+from katana_sn_mcp.present.answers import said as answer_said
 from katana_sn_mcp.present.budget import (
     RECENT_RESULTS,
     RESULT_BYTES,
@@ -85,7 +86,7 @@ async def _settled(app: AppState, call: Call, write_id: str | None,
     try:
         return await operation(app)
     except KatanaError as exc:  # refused as a whole, or never sent: nothing applied
-        settle("not_applied", Answer.of_error(exc).sentence())
+        settle("not_applied", answer_said(Answer.of_error(exc)))
         raise error(said.whole_call(exc, call.target, app.rate_limit)) from exc
     except ToolError:
         settle("not_applied", "not sent")

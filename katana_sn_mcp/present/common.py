@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from katana_sn_mcp.katana.errors import Answer
+from katana_sn_mcp.present.answers import said
 from katana_sn_mcp.present.budget import NAME_BYTES, NAMES_PER_REASON, WHY_BYTES, cap, squeezed_out
 from katana_sn_mcp.present.compress import describe_runs, id_runs, run_text
 from katana_sn_mcp.results import Ids, KatanaAnswer, Outcome, Reason, Result, Run, Runs
@@ -73,7 +74,7 @@ def ids_text(group: Ids) -> str:
 
 
 def answer(a: Answer) -> KatanaAnswer:
-    return KatanaAnswer(status=a.status, sends=a.sends, says=bounded(a.sentence(), max(200, cap(700))))
+    return KatanaAnswer(status=a.status, sends=a.sends, says=bounded(said(a), max(200, cap(700))))
 
 
 def runs_line(label: str, group: Runs | None) -> list[str]:

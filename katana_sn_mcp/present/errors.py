@@ -19,6 +19,7 @@ from katana_sn_mcp.katana.errors import (
     UnstableRead,
 )
 from katana_sn_mcp.katana.models import katana_text
+from katana_sn_mcp.present.answers import katana_says
 from katana_sn_mcp.present.words import MINT_HINT
 
 UNCHANGED = "Nothing was changed."
@@ -128,7 +129,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = "Katana's answer was not one this server knows."
     if own_words(err):  # the text above already says all there is
         return text
-    return f"{text}\n({err.katana_says()})"
+    return f"{text}\n({katana_says(err)})"
 
 
 def own_words(err: KatanaError) -> bool:

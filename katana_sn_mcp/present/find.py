@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from katana_sn_mcp.operations.find import FindFacts
+from katana_sn_mcp.present.answers import said
 from katana_sn_mcp.present.budget import cap, squeezed_out
 from katana_sn_mcp.present.common import Presented, bounded, reason, reason_lines, runs, runs_line
 from katana_sn_mcp.present.compress import first_names, plural
@@ -105,7 +106,7 @@ def _summary(facts: FindFacts, n_found: int, total: int, places: list, unknown: 
     if unread:
         parts.append(f"{len(unread):,} not looked up (resource cap)")
     if facts.stock is None:
-        failed = facts.stock_failure.sentence() if facts.stock_failure else ""
+        failed = said(facts.stock_failure) if facts.stock_failure else ""
         failed = bounded(failed, max(200, cap(600)))
         how = (f"Katana's stock list could not be read ({failed}), "
                f"so {facts.walked_rows:,} rows of the account's listing were read instead"
