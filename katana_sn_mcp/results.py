@@ -57,11 +57,12 @@ Outcome = Literal["applied", "partially_applied", "not_applied", "unknown"]
 
 
 class Run(Part):
-    """Consecutive serials `first`…`last` (`count` of them), and their ids as [first, last]
-    pairs of consecutive ids, when every one has an id."""
+    """Consecutive serials `first`…`last` (`count` of them; `last` left out when the run is
+    one serial), and their ids as [first, last] pairs of consecutive ids, when every one has
+    an id."""
 
     first: str
-    last: str
+    last: str | None = None
     count: int
     ids: list[list[int]] | None = None
 

@@ -25,7 +25,8 @@ async def test_spawned_sandbox_server_lists_tools_and_mints(tmp_path: Path, era:
                       mode=era) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
         assert tools == {"create_serial_numbers", "delete_serial_numbers",
-                         "list_serial_numbers", "verify_serial_numbers"}
+                         "list_serial_numbers", "verify_serial_numbers",
+                         "find_serial_numbers"}
         r = await client.call_tool("create_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1003,
             "serial_numbers": ["STDIO-1"]})

@@ -36,7 +36,8 @@ def runs(serials: Sequence[str], ids: Sequence[int | None] = ()) -> Runs | None:
         return None
     shown, more = describe_runs(serials, ids)
     return Runs(count=len(serials), more_runs=more, runs=[
-        Run(first=a, last=b, count=n, ids=[list(p) for p in spans] if spans else None)
+        Run(first=a, last=b if n > 1 else None, count=n,
+            ids=[list(p) for p in spans] if spans else None)
         for a, b, n, spans in shown])
 
 
@@ -48,11 +49,12 @@ def reason(code: str, items: Sequence[str] | Sequence[int], why: str, groups: in
         spans = id_runs([int(i) for i in items])
         shown = 0 if squeezed_out() else max(1, cap(IDS_SHOWN // max(1, groups)))
         return Reason(reason=code, count=len(items), why=cut, runs=[
-            Run(first=str(a), last=str(b), count=b - a + 1, ids=[[a, b]]) for a, b in spans[:shown]])
+            Run(first=str(a), last=str(b) if b > a else None, count=b - a + 1, ids=[[a, b]])
+            for a, b in spans[:shown]])
     found, _ = describe_runs([str(i) for i in items], (), NAME_BYTES // max(1, groups),
                              NAMES_PER_REASON)
     return Reason(reason=code, count=len(items), why=cut,
-                  runs=[Run(first=a, last=b, count=n) for a, b, n, _ in found])
+                  runs=[Run(first=a, last=b if n > 1 else None, count=n) for a, b, n, _ in found])
 
 
 def bounded(text: str, limit: int) -> str:
@@ -84,7 +86,7 @@ def runs_line(label: str, group: Runs | None) -> list[str]:
         return [f"{label} ({group.count:,}; runs left out to fit)"]
     more = (f"; and {group.more_runs:,} more runs, not shown" if group.more_runs
             else " (all runs shown)" if len(group.runs) > 1 else "")
-    shown = "; ".join(run_text(r.first, r.last, r.count, r.ids) for r in group.runs)
+    shown = "; ".join(run_text(r.first, r.last or r.first, r.count, r.ids) for r in group.runs)
     return [f"{label} ({group.count:,}): {shown}{more}"]
 
 

@@ -12,6 +12,7 @@ from katana_sn_mcp.present.budget import (
     RUN_BYTES,
     RUNS_SHOWN,
     cap,
+    keeps_one,
     squeezed_out,
 )
 
@@ -74,10 +75,14 @@ def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = (), byte_c
         spans = (id_runs([i for i in run_ids if i is not None])
                  if run_ids and all(i is not None for i in run_ids) else None)
         used += len(run[0].encode()) * (1 if len(run) == 1 else 2) + 24 * (1 + len(spans or ()))
-        if shown and used > cap(byte_cap):
+        if (shown or not keeps_one(len(text_of(run)))) and used > cap(byte_cap):
             break
         shown.append((run[0], run[-1], len(run), spans))
     return shown, len(runs) - len(shown)
+
+
+def text_of(run: Sequence[str]) -> str:
+    return run[0] if len(run) == 1 else f"{run[0]}…{run[-1]}"
 
 
 def run_text(first: str, last: str, count: int, ids: Sequence[Sequence[int]] | None) -> str:
@@ -98,7 +103,7 @@ def first_names(items: Sequence[str], byte_cap: int = NAME_BYTES) -> list[str]:
     byte_cap = cap(byte_cap)
     for item in items[:max(1, cap(NAMES_PER_REASON))]:
         size = len(item.encode()) + 4
-        if out and used + size > byte_cap:
+        if (out or not keeps_one(size)) and used + size > byte_cap:
             break
         out.append(item)
         used += size

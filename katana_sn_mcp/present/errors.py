@@ -83,8 +83,8 @@ def _rate_limited(err: RateLimitedError, rate_limit: int) -> str:
                 f"changed. Try again in a minute (after {_clock(60)}).")
     wait = f"about {round(err.retry_after)} seconds"
     return (f"{paced}, and Katana asked to wait {wait}, longer than this call may wait. Katana "
-            f"refused the request, so nothing was changed. Try again after "
-            f"{_clock(err.retry_after)}.")
+            f"refused the request, so nothing was changed. Wait {wait} (until "
+            f"{_clock(err.retry_after)}) and try again.")
 
 
 def _clock(seconds: float) -> str:

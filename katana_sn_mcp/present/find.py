@@ -119,7 +119,7 @@ def _summary(facts: FindFacts, n_found: int, total: int, places: list, unknown: 
 
 def _histories(facts: FindFacts) -> tuple[list[History], int]:
     recs = [facts.stock[s] for s in facts.wanted if facts.stock and s in facts.stock]
-    shown = 0 if squeezed_out() else max(1, cap(HISTORIES_SHOWN))
+    shown = cap(HISTORIES_SHOWN)  # secondary: may drop to none before names do
     keep = max(1, cap(TRANSACTIONS_SHOWN))
     out = [History(serial_number=r.serial_number, id=r.id, in_stock=r.in_stock,
                    transactions=len(r.transactions),
