@@ -12,7 +12,7 @@ from inline_snapshot import snapshot
 
 from katana_sn_mcp.present.budget import RESULT_BYTES
 from katana_sn_mcp.sandbox.config import Fault
-from tests.conftest import make_harness, size, whole
+from tests.conftest import make_harness, size, text, whole
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +78,15 @@ async def test_ten_thousand_strings_on_many_resources_fit_and_are_counted(tmp_pa
     assert out["asked"] == 10_000
     looked = sum(g["count"] for g in out.get("not_found", []) if g["reason"] == "NOT_LOOKED_UP")
     assert out["found"] + looked == 10_000 and out["found"] == 12 * 250
+
+
+async def test_a_walk_that_stops_early_says_what_it_did_not_see(tmp_path) -> None:
+    h = make_harness(tmp_path)
+    h.sandbox.mint("ManufacturingOrder", 1003, [f"W-{i:05d}" for i in range(2100)])
+    h.sandbox.inject(Fault(kind="status", status=500, method="GET", count=4))  # the stock list
+    r = await h.call("find_serial_numbers", {"serial_numbers": ["W-00005", "W-02099"]})
+    out = r.structured_content or {}
+    assert (out["found"], out["stock_read"]) == (1, False)
+    assert [g["reason"] for g in out["not_found"]] == ["NOT_SEEN"]
+    assert "exist nowhere" not in text(r)  # not read to the end: absence is not claimed
+    assert text(r).splitlines()[-1] == snapshot("NOT_SEEN (1, all named): W-02099. Not among the 2,000 rows of the account's listing read; where they are is unknown.")

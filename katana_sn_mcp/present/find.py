@@ -22,8 +22,8 @@ NOT_LISTED = ("not in the account's listing, read to its end just now: they are 
               "resource (never minted, deleted, or spelled differently)")
 ON_NO_RESOURCE = ("known to Katana, but on none of the resources of their transactions (read "
                   "just now): Katana keeps such a serial after its resource is deleted")
-NOT_SEEN = ("not among the first {n:,} rows of the account's listing (Katana's stock list "
-            "could not be read); where they are is unknown")
+NOT_SEEN = ("not among the {n:,} rows of the account's listing read; where they are is "
+            "unknown")
 NOT_LOOKED_UP = ("known to Katana; their resources were not all read in this call (it reads "
                  "at most {n} resources): ask again for these alone")
 
