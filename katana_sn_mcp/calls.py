@@ -19,6 +19,7 @@ from mcp.types import CallToolResult, TextContent
 from katana_sn_mcp.app_state import AppState, state
 from katana_sn_mcp.katana.errors import Answer, KatanaError
 from katana_sn_mcp.present import errors as said
+from katana_sn_mcp.present.answers import said as answer_said
 from katana_sn_mcp.present.budget import (
     RECENT_RESULTS,
     RESULT_BYTES,
@@ -62,16 +63,22 @@ async def run(ctx: Context, call: Call, operation: Callable[[AppState], Awaitabl
                 facts = await _settled(app, call, write_id, operation)
     except LockUnavailable as exc:  # nothing was journalled or sent
         raise error(said.lock_busy(call.target or "the resource")) from exc
-    presented = fitted(lambda: present(facts, write_id))
+    try:
+        presented, out = fitted(lambda: present(facts, write_id))
+    except BaseException:  # Katana may have applied the write: its outcome is not known here
+        if write_id is not None:
+            app.journal.outcome(write_id, call.tool, outcome="interrupted",
+                                katana_answer=said.INTERRUPTED)
+        raise
     if write_id is not None:
-        r = presented[0].result
-        app.journal.outcome(
+        r, detail = presented.result, presented.detail or {}
+        app.journal.outcome(  # Katana's answer whole (the result's copy may be shortened)
             write_id, call.tool, outcome=getattr(r, "outcome", None),
-            katana_answer=getattr(getattr(r, "katana", None), "says", None),
-            summary=getattr(r, "summary", None), items=(presented[0].detail or {}).get("items"))
-        if presented[0].detail is not None:
-            await app.results.put(write_id, presented[0].detail)
-    return presented[1]
+            katana_answer=detail.get("katana") or getattr(getattr(r, "katana", None), "says", None),
+            summary=getattr(r, "summary", None), items=detail.get("items"))
+        if presented.detail is not None:
+            await app.results.put(write_id, presented.detail)
+    return out
 
 
 async def _settled(app: AppState, call: Call, write_id: str | None,
@@ -85,7 +92,7 @@ async def _settled(app: AppState, call: Call, write_id: str | None,
     try:
         return await operation(app)
     except KatanaError as exc:  # refused as a whole, or never sent: nothing applied
-        settle("not_applied", Answer.of_error(exc).sentence())
+        settle("not_applied", answer_said(Answer.of_error(exc)))
         raise error(said.whole_call(exc, call.target, app.rate_limit)) from exc
     except ToolError:
         settle("not_applied", "not sent")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.katana.errors import Answer, KatanaError
+from katana_sn_mcp.present.answers import said as answer_said
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
@@ -27,7 +28,7 @@ async def reconcile(journal: Journal, client: KatanaClient,
             rows = await client.list_all(resource_type=rtype, resource_id=rid)
         except KatanaError as exc:
             said.append(f"{wid} ({tool} on {rtype} {rid}): still pending, the re-read failed "
-                        f"({Answer.of_error(exc).sentence()})")
+                        f"({answer_said(Answer.of_error(exc))})")
             continue
         if tool == "create_serial_numbers":
             on = {r.serial_number for r in rows}

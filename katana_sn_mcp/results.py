@@ -14,17 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 def _compact(schema: dict[str, Any]) -> None:
-    """Publish a lean schema: no titles, and `type: [T, "null"]` instead of
+    """Publish a lean schema: no titles, no defaults, and `type: [T, "null"]` instead of
     `anyOf`. Hosts that validate structured output spend most of a call's time descending
-    `anyOf` branches; tools/list gets smaller too."""
+    `anyOf` branches; tools/list gets smaller too. A field whose default is None is left out
+    of the structured result when None (results are dumped with `exclude_defaults`), so it
+    is published as its type alone: it is never null."""
     schema.pop("title", None)
     schema.pop("description", None)  # the class docstring: for maintainers, not hosts
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
+        prop.pop("description", None)  # field docs live here and in the README, not in tools/list
+        omitted_when_none = "default" in prop and prop["default"] is None
+        prop.pop("default", None)
         branches = prop.get("anyOf")
         if branches and len(branches) == 2 and {"type": "null"} in branches:
             other = next(b for b in branches if b != {"type": "null"})
-            if set(other) == {"type"} and isinstance(other["type"], str):
+            if omitted_when_none:
+                del prop["anyOf"]
+                prop.update(other)
+            elif set(other) == {"type"} and isinstance(other["type"], str):
                 del prop["anyOf"]
                 prop["type"] = [other["type"], "null"]
 
@@ -33,20 +41,33 @@ class Result(BaseModel):
     model_config = ConfigDict(json_schema_extra=_compact)
 
 
+def _compact_part(schema: dict[str, Any]) -> None:
+    _compact(schema)
+    schema.pop("required", None)
+
+
+class Part(Result):
+    """A part of a result (a nested object): published without `required`, to keep
+    tools/list small; the top-level result lists its required fields."""
+
+    model_config = ConfigDict(json_schema_extra=_compact_part)
+
+
 Outcome = Literal["applied", "partially_applied", "not_applied", "unknown"]
 
 
-class Run(Result):
-    """Consecutive serials `first`…`last` (`count` of them), and their ids as [first, last]
-    pairs of consecutive ids, when every one has an id."""
+class Run(Part):
+    """Consecutive serials `first`…`last` (`count` of them; `last` left out when the run is
+    one serial), and their ids as [first, last] pairs of consecutive ids, when every one has
+    an id."""
 
     first: str
-    last: str
+    last: str | None = None
     count: int
     ids: list[list[int]] | None = None
 
 
-class Runs(Result):
+class Runs(Part):
     """Items of one kind: the exact count, and the first runs of consecutive serials."""
 
     count: int
@@ -54,16 +75,18 @@ class Runs(Result):
     more_runs: int = 0
 
 
-class Reason(Result):
-    """Items that did not land (or whose fate is open), for one reason."""
+class Reason(Part):
+    """Items that did not land (or whose fate is open), for one reason: the exact count, the
+    first of them as runs of consecutive serials (ids: `first`/`last` are the ids as text,
+    `ids` the integers), and one explanation. count minus the runs' counts: not named."""
 
     reason: str
     count: int
-    first: list[str | int] = Field(description="the first strings (or ids) named")
+    runs: list[Run] = Field(default_factory=list)
     why: str
 
 
-class KatanaAnswer(Result):
+class KatanaAnswer(Part):
     status: int | None = Field(description="null: no answer")
     sends: int
     says: str
@@ -82,14 +105,14 @@ class CreateResult(Result):
     not_applied: list[Reason] = Field(default_factory=list)
     unknown: list[Reason] = Field(default_factory=list)
     verified: bool
-    duplicates: Duplicates | None = Field(None, description="where a mint's DUPLICATE "
-                                          "strings are now (read just now)")
+    duplicates_at: list[Where] = Field(default_factory=list, description=(
+        "where a mint's DUPLICATE strings are now, this resource first (read just now)"))
     katana: KatanaAnswer
     next_steps: list[str] = Field(default_factory=list)
     result_id: str = Field(description="full per-string detail: katana://results/{result_id}")
 
 
-class Ids(Result):
+class Ids(Part):
     count: int
     ids: list[list[int]] = Field(description="[first, last] runs of consecutive ids")
     more: int = Field(0, description="runs not shown")
@@ -113,7 +136,7 @@ class DeleteResult(Result):
     result_id: str | None = None
 
 
-class ResourceCount(Result):
+class ResourceCount(Part):
     """Rows of one resource among this page's rows (not the resource's total)."""
 
     resource_type: str | None
@@ -142,17 +165,17 @@ class VerifyResult(Result):
     checked: int
     holding: int
     failed: list[Reason] = Field(default_factory=list)
-    not_expected: Names | None = Field(None, description="on it, not among expect_attached")
+    not_expected: Reason | None = Field(None, description="on it, not among expect_attached")
 
 
-class Names(Result):
+class Names(Part):
     """Items named up to a cap; `count` is exact."""
 
     count: int
     first: list[str]
 
 
-class Where(Result):
+class Where(Part):
     """Serial numbers seen on one resource by the list endpoint, just now."""
 
     resource_type: str
@@ -160,14 +183,14 @@ class Where(Result):
     serials: Runs
 
 
-class Transaction(Result):
+class Transaction(Part):
     resource_type: str | None
     resource_id: int | None
     quantity_change: int | None
     date: str | None = Field(description="null: a reservation not yet stamped")
 
 
-class History(Result):
+class History(Part):
     serial_number: str
     id: int | None
     in_stock: bool | None = Field(description="Katana's flag; not the sum of the changes")
@@ -181,22 +204,13 @@ class FindResult(Result):
     found: int = Field(description="seen on a resource just now")
     where: list[Where] = Field(default_factory=list)
     more_places: int = 0
-    not_known: Names | None = Field(None, description="not in Katana's stock list: exist nowhere")
-    on_no_resource: Names | None = Field(None, description="known to Katana, on none of its "
-                                         "transactions' resources")
-    not_looked_up: Names | None = Field(None, description="known; their resources were not "
-                                        "all read in this call")
+    not_found: list[Reason] = Field(default_factory=list, description=(
+        "NOT_KNOWN: exist nowhere; NOT_SEEN: not among the rows read; ON_NO_RESOURCE: known, "
+        "on none of its transactions' resources; NOT_LOOKED_UP: resources not all read"))
     history: list[History] = Field(default_factory=list)
     history_more: int = 0
-    stock_read: bool
-    katana: KatanaAnswer | None = None
-
-
-class Duplicates(Result):
-    on_target: Names | None = Field(None, description="already on this resource")
-    elsewhere: list[Where] = Field(default_factory=list)
-    more_places: int = 0
-    not_located: Names | None = Field(None, description="where they are was not read")
+    stock_read: bool = Field(description="false: the stock list failed (the summary quotes "
+                             "Katana) and the listing was walked instead")
 
 
 CreateResult.model_rebuild()

@@ -15,6 +15,7 @@ from katana_sn_mcp import __version__, cursors
 from katana_sn_mcp.app_state import AppState
 from katana_sn_mcp.confirm import confirmation_security
 from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.lean_list import LeanToolList
 from katana_sn_mcp.present.budget import RECENT_RESULTS
 from katana_sn_mcp.progress_mcp import KeepHostWaiting
 from katana_sn_mcp.prompt_library import register_prompts
@@ -40,6 +41,7 @@ INSTRUCTIONS = """Manage serial numbers in Katana MRP.
   reads the resource before and after and reports what left it. Deletes need confirmation.
 - Results are summarised; every item is at katana://results/{result_id}.
 - list_serial_numbers returns one page; pass next_cursor for more.
+- find_serial_numbers says where serial numbers are now, across the account.
 - verify_serial_numbers checks the truth on the list endpoint; finish writes with it."""
 
 
@@ -71,6 +73,7 @@ def build_server(make_client: Callable[[], KatanaClient], journal: Journal | Non
                     lifespan=lifespan, request_state_security=confirmation_security(state_key))
     mcp.middleware.append(RedactResults())  # first: it sees every answer the rest produce
     mcp.middleware.append(CheckArguments(mcp))
+    mcp.middleware.append(LeanToolList())
     mcp.middleware.append(KeepHostWaiting())  # progress while a call runs long
     register_tools(mcp)
     register_resources(mcp, journal)

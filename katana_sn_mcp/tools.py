@@ -31,7 +31,7 @@ ResourceId = Annotated[int, Field(strict=True, ge=1, le=2147483647, description=
 Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255, pattern=r"^\S(.*\S)?$")]
 SerialId = Annotated[int, Field(strict=True, ge=1, le=2147483647)]
 Ranges = Annotated[list[SerialRange], Field(max_length=100, description=(
-    "ranges expanded here, e.g. {prefix:'SN-', first:1, last:1000, width:4} is SN-0001…SN-1000"))]
+    "e.g. {prefix:'SN-',first:1,last:1000,width:4} is SN-0001…SN-1000"))]
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
                         open_world_hint=True)
 DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True,
@@ -94,16 +94,16 @@ def register_write_tools(mcp: MCPServer) -> None:
 
     @tool(mcp, "Delete serial numbers", DELETE)
     async def delete_serial_numbers(
-        resource_type: Annotated[ReadType, Field(description="type of the resource the ids "
-                                                 "are attached to")],
+        resource_type: Annotated[ReadType, Field(description="type of the resource holding "
+                                                 "the ids")],
         resource_id: ResourceId,
         ids: Annotated[list[SerialId], Field(min_length=1, max_length=MAX_ITEMS,
                                              description="serial-number ids (not strings)")],
         ctx: Context,
         plan: Annotated[DeletePlan, Resolve(precheck)],
         answer: Annotated[ElicitationResult[ConfirmDeletion], Resolve(ask)],
-        confirm: Annotated[bool, Field(strict=True, description="true once the person has "
-                                       "confirmed (only needed when the host cannot ask them)")] = False,
+        confirm: Annotated[bool, Field(strict=True, description="true once the person "
+                                       "confirmed (only needed when the host cannot ask)")] = False,
     ) -> Annotated[CallToolResult, DeleteResult]:
         """Remove serial numbers from one resource. Katana's 204 confirms nothing, so this
         reads the resource just before and after the delete and reports what left it."""
@@ -171,18 +171,14 @@ def register_read_tools(mcp: MCPServer) -> None:
     @tool(mcp, "Find serial numbers", READ)
     async def find_serial_numbers(
         ctx: Context,
-        serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS, description=(
-            "strings to find"))] = [],  # noqa: B006
-        serial_ranges: Ranges = [],  # noqa: B006
-        ids: Annotated[list[SerialId], Field(max_length=MAX_ITEMS, description=(
-            "serial-number ids to find"))] = [],  # noqa: B006
+        serial_numbers: Annotated[list[Serial], Field(max_length=MAX_ITEMS)] = [],  # noqa: B006
+        ids: Annotated[list[SerialId], Field(max_length=MAX_ITEMS)] = [],  # noqa: B006
     ) -> Annotated[CallToolResult, FindResult]:
-        """Where are these serial numbers? Searches the whole account (strings or ids) and
-        says which resource each is on now, which exist nowhere, whether each is in stock,
-        and its transaction history. Read-only."""
-        serials = serials_of(serial_numbers, serial_ranges, "")
+        """Where are these serial numbers now? Strings or ids, across the account: each
+        one's resource, stock flag and history, and which exist nowhere."""
+        serials = serials_of(serial_numbers, [], "")
         if not serials and not ids:
-            raise error(said.nothing_to_check("serial_numbers, serial_ranges or ids"))
+            raise error(said.nothing_to_check("serial_numbers or ids"))
         call = Call("find_serial_numbers", "the account")
         return await run(ctx, call, lambda app: operations.find_serial_numbers(
             app.client, serials, ids), lambda facts, _: present_find(facts, RESOURCES_READ))

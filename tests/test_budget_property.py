@@ -119,6 +119,31 @@ def test_every_list_page_and_verify_fits_at_the_exit(serials: list[str], limit: 
 
 
 @EXAMPLES
+@given(serial_list(), st.integers(1, 400), st.booleans(), words)
+def test_every_find_result_fits_at_the_exit(serials: list[str], spread: int, stock_ok: bool,
+                                            said: str) -> None:
+    from katana_sn_mcp.katana.models import StockRecord, StockTransaction
+    from katana_sn_mcp.operations.find import FindFacts
+    from katana_sn_mcp.present.find import present_find
+
+    facts = FindFacts(serials, [7, 8, 9])
+    place = {s: ("StockAdjustmentRow", 1_000_000 + i % spread) for i, s in enumerate(serials)}
+    facts.now = {s: SerialRecord(id=i, serial_number=s, resource_type=place[s][0],
+                                 resource_id=place[s][1]) for i, s in enumerate(serials[::2])}
+    if stock_ok:
+        history = [StockTransaction(resource_type="SalesOrderRow", resource_id=2_000_000_000 - k,
+                                    quantity_change=-1, transaction_date=said[:30] or None)
+                   for k in range(30)]
+        facts.stock = {s: StockRecord(id=i, serial_number=s, in_stock=None, transactions=history)
+                       for i, s in enumerate(serials[: len(serials) * 3 // 4])}
+        facts.unread = set(serials[1::4])
+    else:
+        facts.stock_failure = Answer(status=500, name="InternalServerError", message=said)
+        facts.walked_rows = 2000
+    _fits(lambda: present_find(facts, 12))
+
+
+@EXAMPLES
 @given(words, st.integers(0, 10_000))
 def test_every_whole_call_error_fits(said: str, details: int) -> None:
     body = ErrorBody(message=said, details=[])
@@ -158,3 +183,20 @@ async def test_a_10000_mint_with_twelve_reason_codes_and_long_words_fits_end_to_
     out = r.structured_content or {}
     assert out["applied"]["count"] == 1000
     assert sum(g["count"] for g in out["not_applied"]) == 9000
+
+
+async def test_tools_list_with_five_tools_stays_within_12_kb() -> None:
+    """What every host loads into the model's context before the first call, measured as
+    the SDK sends it (compact JSON, pydantic's titles taken out by LeanToolList)."""
+    import json
+
+    from mcp import Client
+
+    server = build_server(client_factory(Settings(), api_key="unused"))
+    async with Client(server) as c:
+        tools = (await c.list_tools()).tools
+    listing = {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]}
+    assert len(tools) == 5
+    assert '"title":"Resource Id"' not in json.dumps(listing, separators=(",", ":"))
+    wrapper = len('{"jsonrpc":"2.0","id":2,"result":}')  # the JSON-RPC envelope around it
+    assert len(json.dumps(listing, separators=(",", ":")).encode()) + wrapper <= 12 * 1024

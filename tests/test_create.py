@@ -18,7 +18,7 @@ SO_ROW = {"resource_type": "SalesOrderRow", "resource_id": 3001}
 async def test_a_three_string_mint(tmp_path, era) -> None:
     h = make_harness(tmp_path, era=era)
     r = await h.call("create_serial_numbers", {**MO, "serial_numbers": ["NEW-1", "NEW-2", "X"]})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': "3 strings minted on ManufacturingOrder 1003 by Katana's answer (not re-read).", 'outcome': 'applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 3, 'applied': {'count': 3, 'runs': [{'first': 'NEW-1', 'last': 'NEW-2', 'count': 2, 'ids': [[886010, 886011]]}, {'first': 'X', 'last': 'X', 'count': 1, 'ids': [[886012, 886012]]}]}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': "3 strings minted on ManufacturingOrder 1003 by Katana's answer (not re-read).", 'outcome': 'applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 3, 'applied': {'count': 3, 'runs': [{'first': 'NEW-1', 'last': 'NEW-2', 'count': 2, 'ids': [[886010, 886011]]}, {'first': 'X', 'count': 1, 'ids': [[886012, 886012]]}]}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
 3 strings minted on ManufacturingOrder 1003 by Katana's answer (not re-read).
 Minted (3): NEW-1…NEW-2 (2) id 886010…886011; X id 886012 (all runs shown)
 Katana answered 200.
@@ -32,7 +32,7 @@ async def test_a_transfer_with_one_missing_string_moves_the_rest(tmp_path, era) 
     h = make_harness(tmp_path, era=era, mode="seeds")
     r = await h.call("create_serial_numbers", {**SO_ROW,
                                                 "serial_numbers": ["GHOST-1", "SN-1001-003"]})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string NOT transferred to SalesOrderRow 3001 (MISSING 1). 1 string transferred to SalesOrderRow 3001 and confirmed by re-reading it.', 'outcome': 'partially_applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 2, 'applied': {'count': 1, 'runs': [{'first': 'SN-1001-003', 'last': 'SN-1001-003', 'count': 1, 'ids': [[886003, 886003]]}]}, 'not_applied': [{'reason': 'MISSING', 'count': 1, 'first': ['GHOST-1'], 'why': 'They exist nowhere in this Katana account, so there is nothing to transfer. Mint them first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow), or check the spelling. The strings reported applied in this call are not undone by it.'}], 'verified': True, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string NOT transferred to SalesOrderRow 3001 (MISSING 1). 1 string transferred to SalesOrderRow 3001 and confirmed by re-reading it.', 'outcome': 'partially_applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 2, 'applied': {'count': 1, 'runs': [{'first': 'SN-1001-003', 'count': 1, 'ids': [[886003, 886003]]}]}, 'not_applied': [{'reason': 'MISSING', 'count': 1, 'runs': [{'first': 'GHOST-1', 'count': 1}], 'why': 'They exist nowhere in this Katana account, so there is nothing to transfer. Mint them first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow), or check the spelling. The strings reported applied in this call are not undone by it.'}], 'verified': True, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
 1 string NOT transferred to SalesOrderRow 3001 (MISSING 1). 1 string transferred to SalesOrderRow 3001 and confirmed by re-reading it.
 Transferred (1): SN-1001-003 id 886003
 MISSING (1, all named): GHOST-1. They exist nowhere in this Katana account, so there is nothing to transfer. Mint them first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow), or check the spelling. The strings reported applied in this call are not undone by it.
@@ -47,10 +47,10 @@ async def test_an_all_duplicate_re_mint_is_an_error_that_changed_nothing(tmp_pat
     h = make_harness(tmp_path, era=era)
     serials = [f"SN-1001-00{i}" for i in range(1, 5)]
     r = await h.call("create_serial_numbers", {**MO, "serial_numbers": serials})
-    assert whole(r) == snapshot({'is_error': True, 'structured': {'summary': '4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).', 'outcome': 'not_applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 4, 'not_applied': [{'reason': 'DUPLICATE', 'count': 4, 'first': ['SN-1001-001', 'SN-1001-002', 'SN-1001-003', 'SN-1001-004'], 'why': 'Katana already has these strings, so it did not mint them again; nothing changed for them.'}], 'verified': False, 'duplicates': {'elsewhere': [{'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'serials': {'count': 4, 'runs': [{'first': 'SN-1001-001', 'last': 'SN-1001-004', 'count': 4, 'ids': [[886001, 886004]]}]}}]}, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': True, 'structured': {'summary': '4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).', 'outcome': 'not_applied', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 4, 'not_applied': [{'reason': 'DUPLICATE', 'count': 4, 'why': 'Katana already has these strings, so it did not mint them again; nothing changed for them.'}], 'verified': False, 'duplicates_at': [{'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'serials': {'count': 4, 'runs': [{'first': 'SN-1001-001', 'last': 'SN-1001-004', 'count': 4, 'ids': [[886001, 886004]]}]}}], 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'result_id': '<id>'}, 'text': """\
 4 strings NOT minted on ManufacturingOrder 1003 (DUPLICATE 4).
 DUPLICATE (4, named below by where they are now). Katana already has these strings, so it did not mint them again; nothing changed for them.
-DUPLICATE, on ManufacturingOrder 1001 now (4): SN-1001-001…SN-1001-004 (4) id 886001…886004
+DUPLICATE, on ManufacturingOrder 1001 instead (4): SN-1001-001…SN-1001-004 (4) id 886001…886004
 Katana answered 200.
 Every item: katana://results/<id>\
 """})
@@ -61,7 +61,7 @@ async def test_a_transfer_without_verification_never_states_the_landing(tmp_path
     h = make_harness(tmp_path)
     r = await h.call("create_serial_numbers", {**SO_ROW, "serial_numbers": ["SN-1001-002"],
                                                 "verify": False})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string transferred to SalesOrderRow 3001, landing not confirmed.', 'outcome': 'applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 1, 'applied': {'count': 1, 'runs': [{'first': 'SN-1001-002', 'last': 'SN-1001-002', 'count': 1, 'ids': [[886002, 886002]]}]}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'next_steps': ["Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and verify=false skipped the re-read: confirm with verify_serial_numbers."], 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string transferred to SalesOrderRow 3001, landing not confirmed.', 'outcome': 'applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 1, 'applied': {'count': 1, 'runs': [{'first': 'SN-1001-002', 'count': 1, 'ids': [[886002, 886002]]}]}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'next_steps': ["Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and verify=false skipped the re-read: confirm with verify_serial_numbers."], 'result_id': '<id>'}, 'text': """\
 1 string transferred to SalesOrderRow 3001, landing not confirmed.
 Transferred (1): SN-1001-002 id 886002
 Katana answered 200.
@@ -74,7 +74,7 @@ async def test_a_transfer_whose_re_read_failed_says_so_not_verify_false(tmp_path
     h = make_harness(tmp_path)
     h.sandbox.inject(Fault(kind="status", status=500, method="GET", count=8))
     r = await h.call("create_serial_numbers", {**SO_ROW, "serial_numbers": ["SN-1001-002"]})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string transferred to SalesOrderRow 3001, landing not confirmed.', 'outcome': 'applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 1, 'applied': {'count': 1, 'runs': [{'first': 'SN-1001-002', 'last': 'SN-1001-002', 'count': 1, 'ids': [[886002, 886002]]}]}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'next_steps': ["Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and re-reading the target failed (Katana answered 500 InternalServerError: Internal Server Error (sent 4 times)): confirm with verify_serial_numbers."], 'result_id': '<id>'}, 'text': """\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 string transferred to SalesOrderRow 3001, landing not confirmed.', 'outcome': 'applied', 'operation': 'transfer', 'resource_type': 'SalesOrderRow', 'resource_id': 3001, 'requested': 1, 'applied': {'count': 1, 'runs': [{'first': 'SN-1001-002', 'count': 1, 'ids': [[886002, 886002]]}]}, 'verified': False, 'katana': {'status': 200, 'sends': 1, 'says': 'Katana answered 200'}, 'next_steps': ["Katana reported the transfer but gave no landing data (transaction_id 'undefined', resource_id null), and re-reading the target failed (Katana answered 500 InternalServerError: Internal Server Error (sent 4 times)): confirm with verify_serial_numbers."], 'result_id': '<id>'}, 'text': """\
 1 string transferred to SalesOrderRow 3001, landing not confirmed.
 Transferred (1): SN-1001-002 id 886002
 Katana answered 200.
@@ -88,7 +88,7 @@ async def test_unknown_strings_in_current_mode_refuse_the_whole_call(tmp_path) -
     r = await h.call("create_serial_numbers", {**SO_ROW,
                                                 "serial_numbers": ["GHOST-1", "SN-1001-003"]})
     assert whole(r) == snapshot({'is_error': True, 'structured': None, 'text': """\
-Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. Nothing was changed. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); list_serial_numbers shows which strings exist.
+Error executing tool create_serial_numbers: Katana refused the whole call because at least one string exists nowhere in this account; a transfer only moves strings already minted. Nothing was changed. None moved to SalesOrderRow 3001. Mint the unknown strings first on a manufacturing order (ManufacturingOrder) or purchase order row (PurchaseOrderRow) (or fix their spelling); find_serial_numbers says which strings exist and where.
 (Katana answered 422 UnprocessableEntityError: serial numbers not found)\
 """})
     assert h.sandbox.find("SN-1001-003").resource_id == 1001
@@ -135,7 +135,7 @@ async def test_not_in_stock_is_grouped_with_its_reason(harness: Harness) -> None
     out = r.structured_content
     assert out["outcome"] == "partially_applied"
     assert out["not_applied"] == [{"reason": "NOT_IN_STOCK", "count": 1,
-                                   "first": ["SN-1001-001"], "why": out["not_applied"][0]["why"]}]
+                                   "runs": [{"first": "SN-1001-001", "count": 1}], "why": out["not_applied"][0]["why"]}]
     assert out["applied"]["count"] == 1
 
 
@@ -187,7 +187,7 @@ async def unsettled_mint(tmp_path, fault: str) -> dict:
 
 async def test_a_mint_without_an_answer_absent_on_re_read_in_whole(tmp_path) -> None:
     """Katana's answer is said once, in `katana.says`, not again in the reason."""
-    assert await unsettled_mint(tmp_path, "timeout_before") == snapshot({'is_error': False, 'structured': {'summary': '1 string with an unknown outcome.', 'outcome': 'unknown', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 1, 'unknown': [{'reason': 'NOT_SEEN', 'count': 1, 'first': ['U-1'], 'why': 'A re-read of ManufacturingOrder 1003 at <time> does not show them yet, but Katana may still apply a request it got: do not send them again until verify_serial_numbers, run a minute later, still shows them absent.'}], 'verified': True, 'katana': {'status': None, 'sends': 1, 'says': 'Katana gave no answer: no answer came within the timeout'}, 'result_id': '<id>'}, 'text': """\
+    assert await unsettled_mint(tmp_path, "timeout_before") == snapshot({'is_error': False, 'structured': {'summary': '1 string with an unknown outcome.', 'outcome': 'unknown', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 1, 'unknown': [{'reason': 'NOT_SEEN', 'count': 1, 'runs': [{'first': 'U-1', 'count': 1}], 'why': 'A re-read of ManufacturingOrder 1003 at <time> does not show them yet, but Katana may still apply a request it got: do not send them again until verify_serial_numbers, run a minute later, still shows them absent.'}], 'verified': True, 'katana': {'status': None, 'sends': 1, 'says': 'Katana gave no answer: no answer came within the timeout'}, 'result_id': '<id>'}, 'text': """\
 1 string with an unknown outcome.
 NOT_SEEN (1, all named): U-1. A re-read of ManufacturingOrder 1003 at <time> does not show them yet, but Katana may still apply a request it got: do not send them again until verify_serial_numbers, run a minute later, still shows them absent.
 Katana gave no answer: no answer came within the timeout.
@@ -196,7 +196,7 @@ Every item: katana://results/<id>\
 
 
 async def test_a_mint_with_an_unreadable_answer_present_on_re_read_in_whole(tmp_path) -> None:
-    assert await unsettled_mint(tmp_path, "non_json_after") == snapshot({'is_error': False, 'structured': {'summary': '1 string on ManufacturingOrder 1003 now, but whether this call put them there cannot be told.', 'outcome': 'unknown', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 1, 'present': {'count': 1, 'runs': [{'first': 'U-1', 'last': 'U-1', 'count': 1}]}, 'verified': True, 'katana': {'status': 500, 'sends': 1, 'says': 'Katana answered 500 <html><body><h1>502 Bad Gateway</h1></body></html>'}, 'next_steps': ['Do not send them again: a re-read of ManufacturingOrder 1003 at <time> shows them on it.'], 'result_id': '<id>'}, 'text': """\
+    assert await unsettled_mint(tmp_path, "non_json_after") == snapshot({'is_error': False, 'structured': {'summary': '1 string on ManufacturingOrder 1003 now, but whether this call put them there cannot be told.', 'outcome': 'unknown', 'operation': 'mint', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'requested': 1, 'present': {'count': 1, 'runs': [{'first': 'U-1', 'count': 1}]}, 'verified': True, 'katana': {'status': 500, 'sends': 1, 'says': 'Katana answered 500 <html><body><h1>502 Bad Gateway</h1></body></html>'}, 'next_steps': ['Do not send them again: a re-read of ManufacturingOrder 1003 at <time> shows them on it.'], 'result_id': '<id>'}, 'text': """\
 1 string on ManufacturingOrder 1003 now, but whether this call put them there cannot be told.
 On ManufacturingOrder 1003 now (1): U-1
 Katana answered 500 <html><body><h1>502 Bad Gateway</h1></body></html>.

@@ -30,7 +30,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 PLACEHOLDER = "/path/to/katana-sn-mcp/.venv/bin/katana-sn-mcp"
 DUMMY_KEY = "dummy-key-for-the-host-config-test"
 TOOLS = {"create_serial_numbers", "delete_serial_numbers", "list_serial_numbers",
-         "verify_serial_numbers"}
+         "verify_serial_numbers", "find_serial_numbers"}
 VERSION = __version__  # the one version source (pyproject reads it: [tool.hatch.version])
 
 

@@ -58,11 +58,11 @@ async def test_a_failed_verification(tmp_path, era) -> None:
     lingering = h.sandbox.find("SN-1001-002").id
     r = await h.call("verify_serial_numbers", {**MO, "expect_attached": ["SN-1001-001", "NOPE-1"],
                                                 "expect_absent_ids": [lingering, 424242]})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 of 2 expected is on ManufacturingOrder 1001; 1 of 2 ids expected gone is gone from ManufacturingOrder 1001. Not confirmed. ManufacturingOrder 1001 has 5 serial numbers now (read just now), 3 of them not expected.', 'all_confirmed': False, 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_resource': 5, 'checked': 4, 'holding': 2, 'failed': [{'reason': 'NOT_ATTACHED', 'count': 1, 'first': ['NOPE-1'], 'why': 'Expected on ManufacturingOrder 1001, not on it now.'}, {'reason': 'STILL_ATTACHED', 'count': 1, 'first': [886002], 'why': 'Expected gone from ManufacturingOrder 1001, still on it now.'}], 'not_expected': {'count': 3, 'first': ['SN-1001-003', 'SN-1001-004', 'SN-1001-005']}}, 'text': """\
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': '1 of 2 expected is on ManufacturingOrder 1001; 1 of 2 ids expected gone is gone from ManufacturingOrder 1001. Not confirmed. ManufacturingOrder 1001 has 5 serial numbers now (read just now), 3 of them not expected.', 'all_confirmed': False, 'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_resource': 5, 'checked': 4, 'holding': 2, 'failed': [{'reason': 'NOT_ATTACHED', 'count': 1, 'runs': [{'first': 'NOPE-1', 'count': 1}], 'why': 'Expected on ManufacturingOrder 1001, not on it now.'}, {'reason': 'STILL_ATTACHED', 'count': 1, 'runs': [{'first': '886002', 'count': 1, 'ids': [[886002, 886002]]}], 'why': 'Expected gone from ManufacturingOrder 1001, still on it now.'}], 'not_expected': {'reason': 'NOT_EXPECTED', 'count': 3, 'runs': [{'first': 'SN-1001-003', 'last': 'SN-1001-005', 'count': 3}], 'why': 'On ManufacturingOrder 1001, not among expect_attached.'}}, 'text': """\
 1 of 2 expected is on ManufacturingOrder 1001; 1 of 2 ids expected gone is gone from ManufacturingOrder 1001. Not confirmed. ManufacturingOrder 1001 has 5 serial numbers now (read just now), 3 of them not expected.
 NOT_ATTACHED (1, all named): NOPE-1. Expected on ManufacturingOrder 1001, not on it now.
 STILL_ATTACHED (1, all named): 886002. Expected gone from ManufacturingOrder 1001, still on it now.
-On it but not expected: SN-1001-003, SN-1001-004, SN-1001-005 (all named).\
+NOT_EXPECTED (3, all named): SN-1001-003…SN-1001-005 (3). On ManufacturingOrder 1001, not among expect_attached.\
 """})
 
 

@@ -80,7 +80,14 @@ async def test_137_failures_in_10000_are_counted_named_and_all_in_the_detail(tmp
     out = r.structured_content
     group = out["not_applied"][0]
     assert (group["reason"], group["count"], out["applied"]["count"]) == ("DUPLICATE", 137, 9863)
-    assert group["first"] == taken[:len(group["first"])] and len(group["first"]) >= 10
+    assert "runs" not in group  # named once, by where they are
+    (place,) = out["duplicates_at"]
+    assert (place["resource_type"], place["resource_id"], place["serials"]["count"]) == (
+        "ManufacturingOrder", 1001, 137)
+    runs = place["serials"]["runs"]
+    named = [s for run in runs for s in taken if run["first"] <= s <= run.get("last", run["first"])]
+    assert named == taken[:len(named)] and len(named) == sum(r["count"] for r in runs) >= 10
+    assert len(named) < 137  # the rest are counted, not named
     assert size(r) <= RESULT_BYTES
     async with h.client() as client:
         detail = json.loads((await client.read_resource(

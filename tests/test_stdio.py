@@ -25,12 +25,14 @@ async def test_spawned_sandbox_server_lists_tools_and_mints(tmp_path: Path, era:
                       mode=era) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
         assert tools == {"create_serial_numbers", "delete_serial_numbers",
-                         "list_serial_numbers", "verify_serial_numbers"}
+                         "list_serial_numbers", "verify_serial_numbers",
+                         "find_serial_numbers"}
         r = await client.call_tool("create_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1003,
             "serial_numbers": ["STDIO-1"]})
         assert not r.is_error
-        assert r.structured_content["applied"] == {"count": 1, "runs": ["STDIO-1 id 886010"]}
+        assert r.structured_content["applied"] == {"count": 1, "runs": [
+            {"first": "STDIO-1", "count": 1, "ids": [[886010, 886010]]}]}
     assert "STDIO-1" in state.read_text()  # the sandbox's state survived the process
 
 

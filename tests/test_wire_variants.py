@@ -21,6 +21,7 @@ from katana_sn_mcp.katana.errors import (
     TransportError,
 )
 from katana_sn_mcp.katana.pacing import Pacer
+from katana_sn_mcp.present.answers import katana_says
 from katana_sn_mcp.present.errors import whole_call
 from katana_sn_mcp.present.words import create_reason
 
@@ -127,7 +128,7 @@ async def test_every_error_variant_becomes_its_typed_exception(status, body, kin
     assert err.status == status
     if isinstance(err, RateLimitedError):
         assert err.retry_after == 15
-    assert whole_call(err, "SalesOrderRow 3").endswith(f"\n({err.katana_says()})")
+    assert whole_call(err, "SalesOrderRow 3").endswith(f"\n({katana_says(err)})")
 
 
 async def test_ajv_v6_and_v8_details_name_the_same_field() -> None:

@@ -35,10 +35,6 @@ class KatanaError(Exception):
     def details(self) -> list[ValidationDetail]:
         return self.body.details
 
-    def katana_says(self) -> str:
-        """Katana's own answer in one line, or why there was none; never invents a cause."""
-        return Answer.of_error(self).sentence()
-
 
 class AuthError(KatanaError):
     kind = "auth"
@@ -139,7 +135,8 @@ class UnstableRead(KatanaError):
 @dataclass(frozen=True)
 class Answer:
     """What Katana answered one request, after retries: the one fact every sentence,
-    `katana_status` and journal outcome about it is derived from."""
+    `katana_status` and journal outcome about it is derived from (worded by
+    `present.answers.said`)."""
 
     status: int | None = None  # None: Katana never answered
     sends: int = 1
@@ -154,30 +151,6 @@ class Answer:
             reason = exc.kind
         return cls(status=exc.status, sends=exc.sends, no_answer=reason, name=exc.body.name,
                    message=exc.body.message or None)
-
-    def sentence(self) -> str:
-        """`Katana answered 500 InternalServerError: ...` or why no answer came, with the
-        number of sends when it was more than one."""
-        times = f" (sent {self.sends} times)" if self.sends > 1 else ""
-        if self.no_answer == "unreadable_body" and self.status is not None:
-            return f"Katana answered {self.status} with a body that could not be read{times}"
-        if self.status is not None:
-            words = ": ".join(w for w in (self.name, self.message) if w)
-            return f"Katana answered {self.status}{' ' + words if words else ''}{times}"
-        if self.no_answer == "gate":
-            return f"Not sent: {self.message}"
-        if self.no_answer == "shared_state":
-            return "Not sent: the shared rate budget (Redis) could not be reached"
-        if self.no_answer == "deadline":
-            return "Not sent: the call's deadline passed before the request could be sent"
-        if self.no_answer == "too_many_pages":
-            return f"Katana answered every page, but {self.message}"
-        if self.no_answer == "unstable":
-            return "Katana answered every page, but the listing kept changing while it was read"
-        why = {"timeout": "no answer came within the timeout",
-               "dropped": "the connection closed before an answer came",
-               "never_connected": "the connection to Katana could not be opened"}
-        return f"Katana gave no answer: {why.get(self.no_answer or '', 'unknown reason')}{times}"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

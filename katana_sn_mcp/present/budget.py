@@ -42,6 +42,12 @@ def level() -> int:
     return _squeeze.get()
 
 
+def keeps_one(size: int) -> bool:
+    """Whether a name list keeps its first item of `size` bytes whatever its cap: always,
+    until the last levels before SQUEEZE_MAX, where only short names (≤ 64 bytes) stay."""
+    return _squeeze.get() < SQUEEZE_MAX - 2 or size <= 64
+
+
 def squeezed_out() -> bool:
     """True at the last level: a name list may then be empty (its count still says all)."""
     return _squeeze.get() >= SQUEEZE_MAX

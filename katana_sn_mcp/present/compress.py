@@ -12,6 +12,7 @@ from katana_sn_mcp.present.budget import (
     RUN_BYTES,
     RUNS_SHOWN,
     cap,
+    keeps_one,
     squeezed_out,
 )
 
@@ -57,25 +58,31 @@ def describe_ids(ids: Sequence[int]) -> str:
     return ", ".join(f"{a}…{b}" if b > a else str(a) for a, b in id_runs(ids))
 
 
-def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = ()
+def describe_runs(serials: Sequence[str], ids: Sequence[int | None] = (), byte_cap: int = RUN_BYTES,
+                  most: int = RUNS_SHOWN,
                   ) -> tuple[list[tuple[str, str, int, list[tuple[int, int]] | None]], int]:
-    """Up to RUNS_SHOWN runs as (first, last, count, id runs or None), and how many runs
-    were left out. Ids are given when every item of the run has one."""
+    """Up to `most` runs (and about `byte_cap` bytes) as (first, last, count, id runs or
+    None), and how many runs were left out. Ids are given when every item of the run has
+    one. At least one run, unless the result is squeezed to its counts."""
     id_of = dict(zip(serials, ids, strict=False))
     shown: list[tuple[str, str, int, list[tuple[int, int]] | None]] = []
     runs = serial_runs(serials)
     used = 0
     if squeezed_out():
         return [], len(runs)
-    for run in runs[:max(1, cap(RUNS_SHOWN))]:
+    for run in runs[:max(1, cap(most))]:
         run_ids = [id_of.get(s) for s in run]
         spans = (id_runs([i for i in run_ids if i is not None])
                  if run_ids and all(i is not None for i in run_ids) else None)
         used += len(run[0].encode()) * (1 if len(run) == 1 else 2) + 24 * (1 + len(spans or ()))
-        if shown and used > cap(RUN_BYTES):
+        if (shown or not keeps_one(len(text_of(run)))) and used > cap(byte_cap):
             break
         shown.append((run[0], run[-1], len(run), spans))
     return shown, len(runs) - len(shown)
+
+
+def text_of(run: Sequence[str]) -> str:
+    return run[0] if len(run) == 1 else f"{run[0]}…{run[-1]}"
 
 
 def run_text(first: str, last: str, count: int, ids: Sequence[Sequence[int]] | None) -> str:
@@ -96,7 +103,7 @@ def first_names(items: Sequence[str], byte_cap: int = NAME_BYTES) -> list[str]:
     byte_cap = cap(byte_cap)
     for item in items[:max(1, cap(NAMES_PER_REASON))]:
         size = len(item.encode()) + 4
-        if out and used + size > byte_cap:
+        if (out or not keeps_one(size)) and used + size > byte_cap:
             break
         out.append(item)
         used += size

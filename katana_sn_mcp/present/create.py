@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from katana_sn_mcp.operations import CreateFacts
 from katana_sn_mcp.present import words
+from katana_sn_mcp.present.answers import said
 from katana_sn_mcp.present.budget import REASONS_SHOWN
 from katana_sn_mcp.present.common import (
     Presented,
@@ -62,7 +63,7 @@ def _sort(facts: CreateFacts) -> Sorted:
 
 def _groups(facts: CreateFacts, by: Sorted, target: str) -> tuple[list[Reason], list[Reason]]:
     at = now_utc()
-    reread = facts.reread_failure.sentence() if facts.reread_failure else None
+    reread = said(facts.reread_failure) if facts.reread_failure else None
     by_size = sorted(by.refused.items(), key=lambda kv: -len(kv[1]))
     if len(by_size) > REASONS_SHOWN:  # any number of codes Katana invents, bounded here
         rest = [s for _, items in by_size[REASONS_SHOWN - 1:] for s in items]
@@ -112,7 +113,7 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
     ids = [r.id if (r := facts.record(s)) else None for s in by.applied]
     unread_landing = facts.after is None and any(
         not facts.reported[s].landing_known for s in by.applied)
-    failed = facts.reread_failure.sentence() if facts.reread_failure else None
+    failed = said(facts.reread_failure) if facts.reread_failure else None
     if unread_landing:
         steps = [words.landing_unread(failed)]
     else:
@@ -123,9 +124,12 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
     if by.present:
         steps.append(words.present_note(target, now_utc()))
     dups, dup_lines = (present_duplicates(facts.duplicates, facts.resource_type, facts.resource_id)
-                       if facts.duplicates else (None, []))
+                       if facts.duplicates else ([], []))
+    if dups:  # named once, by where they are: the group keeps its exact count
+        not_applied = [g.model_copy(update={"runs": [], "more_runs": 0}) if g.reason == "DUPLICATE"
+                       else g for g in not_applied]
     if facts.locate_failure:
-        steps.append(words.locate_failed(facts.locate_failure.sentence()))
+        steps.append(words.locate_failed(said(facts.locate_failure)))
     n_open = sum(len(v) for v in by.open_.values()) + len(by.present)
     result = CreateResult(
         summary=_summary(facts, by, not_applied, target, verb, unread_landing),
@@ -133,7 +137,7 @@ def present_create(facts: CreateFacts, result_id: str) -> Presented:
         operation=facts.operation, resource_type=facts.resource_type,
         resource_id=facts.resource_id, requested=len(facts.requested), repeated=facts.repeated,
         applied=runs(by.applied, ids), present=runs(by.present), not_applied=not_applied,
-        unknown=unknown, verified=facts.verified, duplicates=dups, katana=answer(facts.answer),
+        unknown=unknown, verified=facts.verified, duplicates_at=dups, katana=answer(facts.answer),
         next_steps=steps, result_id=result_id)
     text = "\n".join([result.summary, *runs_line(verb.split()[0].capitalize(), result.applied),
                       *runs_line(f"On {target} now", result.present),
@@ -156,5 +160,5 @@ def _detail(facts: CreateFacts, result_id: str) -> dict:
         items.append(item)
     return {"result_id": result_id, "tool": "create_serial_numbers",
             "operation": facts.operation, "resource_type": facts.resource_type,
-            "resource_id": facts.resource_id, "katana": facts.answer.sentence(),
+            "resource_id": facts.resource_id, "katana": said(facts.answer),
             "items": items}

@@ -6,6 +6,7 @@ from typing import Literal
 
 from katana_sn_mcp.operations import DeleteFacts, DeletePlan
 from katana_sn_mcp.present import words
+from katana_sn_mcp.present.answers import said
 from katana_sn_mcp.present.common import Presented, answer, ids, ids_line, ids_text, outcome_of, tail
 from katana_sn_mcp.present.compress import plural
 from katana_sn_mcp.results import DeleteResult
@@ -33,8 +34,8 @@ def present_unsent(plan: DeletePlan, why: Literal["planned", "declined", "cancel
     target = words.where(plan.resource_type, plan.resource_id)
     if why == "none":
         summary = (f"Nothing deleted: none of the {plural(len(plan.requested_ids), 'requested id')}"
-                   f" is on {target}, so no delete was sent. Check the ids with "
-                   "list_serial_numbers.")
+                   f" is on {target}, so no delete was sent. find_serial_numbers says "
+                   "where these ids are.")
     elif why == "planned":
         summary = (f"Nothing deleted yet; {target} was only read. {describe_plan(plan)} Ask the "
                    "person to confirm, then call again with confirm=true.")
@@ -66,7 +67,7 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
         steps.append("Send the delete again for the ids still attached, or check them with "
                      "verify_serial_numbers.")
     if unknown:
-        failure = facts.reread_failure.sentence() if facts.reread_failure else "no re-read"
+        failure = said(facts.reread_failure) if facts.reread_failure else "no re-read"
         parts.append(f"Whether {plural(len(unknown), 'id')} left {target} is unknown: re-reading "
                      f"it after the delete failed ({failure}).")
         steps.append("Run verify_serial_numbers with expect_absent_ids for those ids.")
@@ -101,7 +102,7 @@ def present_delete(facts: DeleteFacts, result_id: str) -> Presented:
                       *tail(result.katana, steps, result_id)])
     detail = {"result_id": result_id, "tool": "delete_serial_numbers",
               "resource_type": plan.resource_type, "resource_id": plan.resource_id,
-              "katana": facts.answer.sentence(),
+              "katana": said(facts.answer),
               "items": [{"id": i, "state": facts.state(i),
                          "serial_number": (facts.before.attached or {}).get(i)}
                         for i in plan.requested_ids]}

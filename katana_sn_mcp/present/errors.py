@@ -19,6 +19,7 @@ from katana_sn_mcp.katana.errors import (
     UnstableRead,
 )
 from katana_sn_mcp.katana.models import katana_text
+from katana_sn_mcp.present.answers import katana_says
 from katana_sn_mcp.present.words import MINT_HINT
 
 UNCHANGED = "Nothing was changed."
@@ -49,7 +50,7 @@ def _business_rule(err: BusinessRuleError, target: str) -> str:
         return ("Katana refused the whole call because at least one string exists nowhere in "
                 f"this account; a transfer only moves strings already minted. {UNCHANGED} None "
                 f"moved to {target}. Mint the unknown strings first on {MINT_HINT} (or fix their "
-                "spelling); list_serial_numbers shows which strings exist.")
+                "spelling); find_serial_numbers says which strings exist and where.")
     if "is linked" in low and "updated on mo" in low:
         return (f"{target} is linked to a make-to-order manufacturing order, so Katana accepts "
                 "serial numbers only on that manufacturing order. Nothing was changed. Add "
@@ -89,12 +90,13 @@ def _rate_limited(err: RateLimitedError, rate_limit: int) -> str:
         left = round(err.time_left or 0)
         return (f"{paced}, and Katana asked to wait {wait}, longer than the {left} seconds "
                 f"this call had left. Katana refused the request{times}, so nothing was "
-                f"changed. Try again after {_clock(err.retry_after)}.")
+                f"changed. Wait {wait} (until {_clock(err.retry_after)}) and try again.")
     if not err.retry_after:
         return (f"{paced}: Katana refused the request{times}, so nothing was changed. Try "
                 f"again in a minute (after {_clock(60)}).")
     return (f"{paced}, and Katana asked to wait {wait}. Katana refused the request{times}, "
-            f"so nothing was changed. Try again after {_clock(err.retry_after)}.")
+            f"so nothing was changed. Wait {wait} (until {_clock(err.retry_after)}) and try "
+            "again.")
 
 
 def _clock(seconds: float) -> str:
@@ -139,7 +141,7 @@ def whole_call(err: KatanaError, target: str | None = None, rate_limit: int = 60
         text = "Katana's answer was not one this server knows."
     if own_words(err):  # the text above already says all there is
         return text
-    return f"{text}\n({err.katana_says()})"
+    return f"{text}\n({katana_says(err)})"
 
 
 def own_words(err: KatanaError) -> bool:

@@ -12,7 +12,6 @@ from katana_sn_mcp.present import words
 from katana_sn_mcp.present.budget import RESULT_BYTES, level
 from katana_sn_mcp.present.common import Presented, reason, reason_lines
 from katana_sn_mcp.present.compress import plural
-from katana_sn_mcp.present.find import names
 from katana_sn_mcp.results import ListResult, ResourceCount, VerifyResult
 
 __all__ = ["BadCursor", "make_cursor", "present_page", "present_verify", "read_cursor"]
@@ -148,15 +147,14 @@ def present_verify(facts: VerifyFacts) -> Presented:
     summary += f" {target} has {plural(len(facts.rows), 'serial number')} now (read just now)"
     summary += (f", {len(extra):,} of them not expected." if facts.expect_attached and extra
                 else ".")
-    unexpected = names(extra) if facts.expect_attached else None
+    unexpected = (reason("NOT_EXPECTED", extra, f"On {target}, not among expect_attached.")
+                  if facts.expect_attached and extra else None)
     result = VerifyResult(
         summary=summary, all_confirmed=not failed and bool(facts.rows),
         resource_type=facts.resource_type, resource_id=facts.resource_id,
         on_resource=len(facts.rows), checked=checked,
         holding=checked - len(missing) - len(lingering), failed=failed, not_expected=unexpected)
     lines = [summary, *reason_lines(failed)]
-    if unexpected and unexpected.first:
-        more = (f", and {unexpected.count - len(unexpected.first):,} more"
-                if unexpected.count > len(unexpected.first) else " (all named)")
-        lines.append(f"On it but not expected: {', '.join(unexpected.first)}{more}.")
+    if unexpected:
+        lines += reason_lines([unexpected])
     return Presented(result, "\n".join(lines))

@@ -1,7 +1,7 @@
 """Every explanation the model reads, each written once and each true wherever it appears.
 
 A sentence names a cause only from the fact that carries it: Katana's status and words
-(`Answer.sentence()`), or what a re-read showed. Per-item reasons are explained once per
+(`present.answers.said`), or what a re-read showed. Per-item reasons are explained once per
 reason, never once per string.
 """
 
