@@ -254,7 +254,7 @@ async def test_a_token_without_scopes_may_initialize_ping_and_list_tools(served:
     client, _ = served.client(served.token(None), "legacy")  # ping is gone after 2025-11-25
     async with client:
         await client.send_ping()
-        assert len((await client.list_tools()).tools) == 4
+        assert len((await client.list_tools()).tools) == 5
     assert served.sandbox.requests == []
 
 
@@ -475,3 +475,15 @@ def test_the_public_host_is_accepted_behind_a_local_proxy() -> None:
     assert {"mcp.example.com", "mcp.example.com:*", "127.0.0.1:*", "localhost:*"} <= set(local.allowed_hosts)
     assert "evil.example" not in str(local.allowed_hosts)
     assert security_for("127.0.0.1", ["127.0.0.1"]) is None  # as before: the SDK's own
+
+
+async def test_every_tool_has_its_scope_and_an_unlisted_one_needs_the_strictest(
+        tmp_path: Path) -> None:
+    from katana_sn_mcp.oauth.gate import TOOL_SCOPES, scope_for
+    from tests.conftest import make_harness
+
+    async with Client(make_harness(tmp_path).server) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert set(TOOL_SCOPES) == names
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "wipe_all"}}
+    assert scope_for(call) == "serials:delete"

@@ -28,7 +28,8 @@ from katana_sn_mcp.tokens import CLAIM_KEY, PRINCIPAL_KEY, SCOPE_KEY, SessionQuo
 
 READ, WRITE, DELETE = SCOPES
 TOOL_SCOPES = {"list_serial_numbers": READ, "verify_serial_numbers": READ,
-               "create_serial_numbers": WRITE, "delete_serial_numbers": DELETE}
+               "find_serial_numbers": READ, "create_serial_numbers": WRITE,
+               "delete_serial_numbers": DELETE}
 # Any valid token may open a session, ping and see the tools (so a host can show what a
 # sign-in with more scopes would allow); everything else reads Katana or our records.
 OPEN_METHODS = frozenset({"initialize", "ping", "tools/list", "server/discover",
@@ -46,7 +47,8 @@ def scope_for(message: Any) -> str | None:
     if method == "tools/call":
         params = message.get("params")
         name = params.get("name") if isinstance(params, dict) else None
-        return TOOL_SCOPES.get(name, READ) if isinstance(name, str) else READ
+        # a tool missing from the table (one added later) needs the strictest scope, never read
+        return TOOL_SCOPES.get(name, DELETE) if isinstance(name, str) else DELETE
     return READ  # resources, prompts, completion: what Katana or the journal holds
 
 
