@@ -27,6 +27,9 @@ from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
 
+# Every tool a host must see in tools/list (the README's table is checked against it too).
+TOOL_NAMES = {"create_serial_numbers", "delete_serial_numbers", "list_serial_numbers",
+              "verify_serial_numbers", "find_serial_numbers"}
 FAST_RETRY = RetryPolicy(attempts=4, backoff_initial=0.001, backoff_max=0.01, max_retry_after=2)
 
 

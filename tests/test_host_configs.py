@@ -24,13 +24,13 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from katana_sn_mcp import __version__
+from tests.conftest import TOOL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PLACEHOLDER = "/path/to/katana-sn-mcp/.venv/bin/katana-sn-mcp"
 DUMMY_KEY = "dummy-key-for-the-host-config-test"
-TOOLS = {"create_serial_numbers", "delete_serial_numbers", "list_serial_numbers",
-         "verify_serial_numbers", "find_serial_numbers"}
+TOOLS = TOOL_NAMES
 VERSION = __version__  # the one version source (pyproject reads it: [tool.hatch.version])
 
 

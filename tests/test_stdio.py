@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
+from tests.conftest import TOOL_NAMES
+
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,9 +26,7 @@ async def test_spawned_sandbox_server_lists_tools_and_mints(tmp_path: Path, era:
     async with Client(params("--sandbox", "--sandbox-state", str(state), "--no-journal"),
                       mode=era) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
-        assert tools == {"create_serial_numbers", "delete_serial_numbers",
-                         "list_serial_numbers", "verify_serial_numbers",
-                         "find_serial_numbers"}
+        assert tools == TOOL_NAMES
         r = await client.call_tool("create_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1003,
             "serial_numbers": ["STDIO-1"]})
