@@ -17,6 +17,7 @@ import anyio
 import pytest
 
 from katana_sn_mcp.journal import Journal
+from katana_sn_mcp.katana.pacing import Pacer
 from katana_sn_mcp.sandbox import Fault
 from tests.conftest import make_harness
 
@@ -122,7 +123,8 @@ async def test_the_journal_resource_stays_within_a_results_budget(tmp_path) -> N
     """The file keeps every string and item; the resource a model reads, one row each."""
     from katana_sn_mcp.present.budget import RESULT_BYTES
 
-    h = make_harness(tmp_path)
+    # 63 writes: not a test of Katana's limit nor of our pacer
+    h = make_harness(tmp_path, rate_limit=10**6, pacer=Pacer(10**6, 60.0))
     for n in range(3):
         await h.call("create_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1003,
