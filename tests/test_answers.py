@@ -41,8 +41,8 @@ async def test_list_page_two_from_the_cursor_in_the_text(tmp_path) -> None:
     cursor = re.search(r'cursor="([^"]+)"', text(first))
     assert cursor is not None  # a host passing only text still passes the way on
     second = await h.call("list_serial_numbers", {**MO, "cursor": cursor.group(1)})
-    assert whole(second) == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 3–4 of 5. More: call again with cursor="WzMsMiwwLCJNYW51ZmFjdHVyaW5nT3JkZXIiLDEwMDNd" (next_cursor).', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 2, 'total': 5, 'columns': ['id', 'serial_number'], 'rows': [[886012, 'BULK-0002'], [886013, 'BULK-0003']], 'next_cursor': 'WzMsMiwwLCJNYW51ZmFjdHVyaW5nT3JkZXIiLDEwMDNd'}, 'text': """\
-ManufacturingOrder 1003: rows 3–4 of 5. More: call again with cursor="WzMsMiwwLCJNYW51ZmFjdHVyaW5nT3JkZXIiLDEwMDNd" (next_cursor).
+    assert whole(second) == snapshot({'is_error': False, 'structured': {'summary': 'ManufacturingOrder 1003: rows 3–4 of 5. More: call again with cursor="<cursor>" (next_cursor).', 'resource_type': 'ManufacturingOrder', 'resource_id': 1003, 'count': 2, 'total': 5, 'columns': ['id', 'serial_number'], 'rows': [[886012, 'BULK-0002'], [886013, 'BULK-0003']], 'next_cursor': '<cursor>'}, 'text': """\
+ManufacturingOrder 1003: rows 3–4 of 5. More: call again with cursor="<cursor>" (next_cursor).
 886012 BULK-0002
 886013 BULK-0003\
 """})
@@ -51,8 +51,8 @@ ManufacturingOrder 1003: rows 3–4 of 5. More: call again with cursor="WzMsMiww
 async def test_an_unfiltered_page_labels_its_counts_as_this_pages(tmp_path) -> None:
     h = make_harness(tmp_path)
     r = await h.call("list_serial_numbers", {"limit": 3})
-    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'this account: rows 1–3 of 9, on 1 resource; the counts below are of this page\'s rows only, not each resource\'s total (filter by resource_id for a resource\'s rows). More: call again with cursor="WzIsMywwLG51bGwsbnVsbF0" (next_cursor).', 'resource_type': None, 'resource_id': None, 'count': 3, 'total': 9, 'by_resource': [{'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_this_page': 3}], 'next_cursor': 'WzIsMywwLG51bGwsbnVsbF0'}, 'text': """\
-this account: rows 1–3 of 9, on 1 resource; the counts below are of this page's rows only, not each resource's total (filter by resource_id for a resource's rows). More: call again with cursor="WzIsMywwLG51bGwsbnVsbF0" (next_cursor).
+    assert whole(r) == snapshot({'is_error': False, 'structured': {'summary': 'this account: rows 1–3 of 9, on 1 resource; the counts below are of this page\'s rows only, not each resource\'s total (filter by resource_id for a resource\'s rows). More: call again with cursor="<cursor>" (next_cursor).', 'resource_type': None, 'resource_id': None, 'count': 3, 'total': 9, 'by_resource': [{'resource_type': 'ManufacturingOrder', 'resource_id': 1001, 'on_this_page': 3}], 'next_cursor': '<cursor>'}, 'text': """\
+this account: rows 1–3 of 9, on 1 resource; the counts below are of this page's rows only, not each resource's total (filter by resource_id for a resource's rows). More: call again with cursor="<cursor>" (next_cursor).
 ManufacturingOrder 1001: 3 on this page\
 """})
 
