@@ -254,7 +254,7 @@ async def test_a_token_without_scopes_may_initialize_ping_and_list_tools(served:
     client, _ = served.client(served.token(None), "legacy")  # ping is gone after 2025-11-25
     async with client:
         await client.send_ping()
-        assert len((await client.list_tools()).tools) == 4
+        assert len((await client.list_tools()).tools) == 5
     assert served.sandbox.requests == []
 
 
