@@ -217,7 +217,8 @@ async def test_the_bundle_started_as_the_host_does_answers_from_the_sandbox(
             "serial_numbers": ["BUNDLE-1", "BUNDLE-2"]})
     assert tools == TOOLS
     assert made["isError"] is False, made
-    assert made["structuredContent"]["summary"] == ("2 strings minted on ManufacturingOrder 1003 by Katana's answer (not re-read).")
+    assert made["structuredContent"]["summary"] == (
+        "2 strings minted on ManufacturingOrder 1003 by Katana's answer (not re-read).")
     assert "Sandbox Katana" in session.stderr and "Traceback" not in session.stderr
     written = (journal / "sandbox-journal.jsonl").read_text()  # the folder the person chose
     assert "BUNDLE-1" in written

@@ -63,7 +63,8 @@ async def test_a_second_replica_lists_every_write_of_the_shared_journal(
                             KATANA_SN_MCP_JOURNAL=str(tmp_path / "b.jsonl"))
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.count("intent     create_serial_numbers ManufacturingOrder 1003") == 2
-    assert shown.stdout.count("applied 1 string minted on ManufacturingOrder 1003 by Katana") == 2
+    assert shown.stdout.count("applied 1 string minted on ManufacturingOrder 1003 by Katana's "
+                              "answer (not re-read).") == 2
     exported = journal_command("--csv", KATANA_SN_MCP_REDIS_URL=redis_server.url,
                                KATANA_SN_MCP_JOURNAL=str(tmp_path / "b.jsonl"))
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))

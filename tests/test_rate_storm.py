@@ -111,7 +111,7 @@ async def test_a_wait_longer_than_the_time_left_names_both() -> None:
     async with Client(mcp) as c:
         r = await c.call_tool("list_serial_numbers", MO)
     assert r.is_error
-    assert re.sub(r"\d\d:\d\d:\d\d UTC", "<time>", text(r)) == (
+    assert re.sub(r"\b\d\d:\d\d:\d\d UTC\b", "<time>", text(r)) == (
         "Error executing tool list_serial_numbers: Katana's rate limit for this key is used "
         "up (this server paces itself to 60 requests per minute), and Katana asked to wait "
         "about 30 seconds, longer than the 5 seconds this call had left. Katana refused the "
@@ -127,7 +127,7 @@ async def test_429s_until_the_deadline_say_the_time_ran_out() -> None:
     async with Client(mcp) as c:
         r = await c.call_tool("list_serial_numbers", MO)
     assert r.is_error
-    first, _, katana = re.sub(r"\d\d:\d\d:\d\d UTC", "<time>", text(r)).partition("\n")
+    first, _, katana = re.sub(r"\b\d\d:\d\d:\d\d UTC\b", "<time>", text(r)).partition("\n")
     assert first == (
         "Error executing tool list_serial_numbers: Katana's rate limit for this key is used "
         "up (this server paces itself to 60 requests per minute): Katana refused the request "
