@@ -42,6 +42,7 @@ from katana_sn_mcp.runtime import sandbox_factory
 from katana_sn_mcp.sandbox import Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
+from tests.conftest import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio
 OIDC = Path(__file__).parent / "oidc"
@@ -169,14 +170,14 @@ async def test_a_real_oauth_client_signs_in_at_a_real_provider_and_calls_every_t
         verified = await client.call_tool("verify_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1001,
             "expect_attached": ["E2E-0001", "E2E-0002"]})
+        found = await client.call_tool("find_serial_numbers", {"serial_numbers": ["E2E-0001"]})
         first_id = listed.structured_content["rows"][0][0]
         deleted = await client.call_tool("delete_serial_numbers", {
             "resource_type": "ManufacturingOrder", "resource_id": 1001, "ids": [first_id],
             "confirm": True})
         recent = await client.read_resource("katana://journal/recent")
-    assert tools == {"list_serial_numbers", "create_serial_numbers", "verify_serial_numbers",
-                     "delete_serial_numbers"}
-    for r in (listed, created, verified, deleted):
+    assert tools == TOOL_NAMES
+    for r in (listed, created, verified, found, deleted):
         assert not r.is_error, r.content
     assert deleted.structured_content["removed"]["count"] == 1
     assert person.pages == ["login", "consent"]  # a real sign-in and consent happened
