@@ -1,5 +1,5 @@
 """What every session shares: one Katana client (made on first use), the journal, the
-per-resource write locks, the recent results, and the per-call limits."""
+account-wide write lock, the recent results, and the per-call limits."""
 
 from __future__ import annotations
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from katana_sn_mcp.present.budget import LIST_MAX
+from katana_sn_mcp.present.words import CURSOR_NOT_OURS as NOT_OURS
+from katana_sn_mcp.present.words import CURSOR_OTHER_LISTING as OTHER_LISTING
 
 VERSION = 1
 MAX_ROWS = 100_000  # how deep a cursor walk may go, as deep as list_all reads
@@ -95,11 +97,6 @@ def make(place: Place) -> str:
     return f"{_b64(body)}.{_b64(_tag(body))}"
 
 
-NOT_OURS = ("next_cursor is not one this server returned, or it was changed or cut short "
-            "(cursors also lapse when the server restarts); pass next_cursor back exactly as "
-            "returned, or list again without a cursor")
-OTHER_LISTING = ("this next_cursor belongs to a listing with other filters; pass the same "
-                 "resource_type and resource_id as the call that returned it")
 
 
 def read(cursor: str, rtype: str | None, rid: int | None) -> Place:

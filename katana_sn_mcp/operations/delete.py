@@ -1,7 +1,8 @@
 """Delete serial numbers, and establish per id what really happened. Facts only.
 
-Katana answers 204 to every well-formed DELETE, so the answer proves nothing. Under a
-per-resource lock (so no other write of ours to the resource can interleave) we read
+Katana answers 204 to every well-formed DELETE, so the answer proves nothing. Under the
+account-wide write lock (so no other write of ours, a transfer off this resource included,
+can interleave) we read
 the resource just before the DELETE, send it only for the confirmed ids that are there,
 and read again: `removed` means "on the resource just before, not on it after".
 """
@@ -90,7 +91,7 @@ class DeleteFacts:
 async def execute_delete(
     client: KatanaClient, confirmed: DeletePlan, progress: Progress | None = None,
 ) -> DeleteFacts:
-    """Run under the resource's write lock (the call skeleton holds it). Raises KatanaError
+    """Run under the account-wide write lock (the call skeleton holds it). Raises KatanaError
     only when nothing was deleted: the check just before the DELETE failed, Katana refused
     the DELETE, or it was never sent."""
     before = await plan_delete(client, confirmed.resource_type, confirmed.resource_id,

@@ -99,3 +99,13 @@ def lookalikes(count: int, first: list[str]) -> str:
 def locate_failed(why: str) -> str:
     return (f"Where the DUPLICATE strings are could not be read ({why}); find_serial_numbers "
             "looks them up.")
+
+
+# A list cursor refused (katana_sn_mcp.cursors), before anything is read.
+CURSOR_NOT_OURS = (
+    "next_cursor is not one this server returned, or it was changed or cut short (cursors "
+    "also lapse when the server restarts); pass next_cursor back exactly as returned, or list "
+    "again without a cursor")
+CURSOR_OTHER_LISTING = (
+    "this next_cursor belongs to a listing with other filters; pass the same resource_type "
+    "and resource_id as the call that returned it")
