@@ -27,12 +27,10 @@ def _show(out: TextIO, step: str, tool: str, args: dict[str, Any], result: Any) 
 def _render(step: str, tool: str, args: dict[str, Any], result: Any) -> str:
     """The call, then the text block exactly as the assistant reads it, and its size."""
     texts = [c.text for c in result.content if getattr(c, "type", "") == "text"]
-    links = [str(c.uri) for c in result.content if getattr(c, "type", "") == "resource_link"]
     size = result_bytes(result)
     mark = "✗ tool error" if result.is_error else "←"
     body = "\n".join(texts).replace("\n", "\n  ")
     lines = [f"\n── {step}", f"→ {tool}({json.dumps(args)})", f"{mark} {body}"]
-    lines += [f"  (link: {u})" for u in links]
     lines.append(f"  [{size:,} bytes in all]")
     return "\n".join(lines) + "\n"
 
