@@ -19,11 +19,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -33,7 +30,6 @@ from typing import Any
 
 import anyio
 import pytest
-import uvicorn
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -42,6 +38,7 @@ from katana_sn_mcp.sandbox import Sandbox, SandboxConfig
 from katana_sn_mcp.settings import SANDBOX_ENV, Settings
 from tests.conftest import TOOL_NAMES
 from tests.echo_katana import EchoKatana
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))
@@ -228,22 +225,9 @@ async def test_the_bundle_started_as_the_host_does_answers_from_the_sandbox(
 def katana_over_http() -> Iterator[tuple[str, Sandbox]]:
     """A Katana stand-in on loopback over real HTTP: the sandbox's Katana, accepting only
     SECRET as the key, whose DELETE answers echo the request's headers (the key) back."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     sandbox = Sandbox(SandboxConfig(api_key=SECRET))
-    app = EchoKatana(sandbox, method="DELETE", shape="bare_key", status=400)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield f"http://127.0.0.1:{port}/v1", sandbox
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serving(EchoKatana(sandbox, method="DELETE", shape="bare_key", status=400)) as url:
+        yield f"{url}/v1", sandbox
 
 
 async def test_the_bundle_sends_the_forms_key_to_katana_and_never_shows_it(

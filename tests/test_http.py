@@ -6,8 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from katana_sn_mcp.runtime import sandbox_factory
 from katana_sn_mcp.sandbox import Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
+from tests.serving import serving
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +42,6 @@ class Running:
 
 def serve(app_host: str) -> Iterator[Running]:
     """The real app built for `app_host` (what `--host` says), listening on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     sandbox = Sandbox()
     made: list[int] = []
     factory = sandbox_factory(sandbox, Settings())
@@ -55,17 +51,8 @@ def serve(app_host: str) -> Iterator[Running]:
         return factory()
 
     server = build_server(counting, Journal(None))
-    uv = uvicorn.Server(uvicorn.Config(http_app(server, app_host, TOKEN), host="127.0.0.1",
-                                       port=port, log_level="warning", log_config=None))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert uv.started
-    yield Running(f"http://127.0.0.1:{port}", sandbox, made)
-    uv.should_exit = True
-    thread.join(timeout=15)
+    with serving(http_app(server, app_host, TOKEN)) as url:
+        yield Running(url, sandbox, made)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -31,6 +30,7 @@ from katana_sn_mcp.sandbox import Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
 from tests.oauth_issuer import Issuer, Key, hs256_with, running_issuer, unsigned
+from tests.serving import loopback_port, serving
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,25 +88,14 @@ class Served:
 
 
 def serve_oauth(issuer: Issuer, tmp_path: Path, host: str = "127.0.0.1") -> Iterator[Served]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = loopback_port()
     public = f"http://127.0.0.1:{port}/mcp"
     setup = prepare(issuer.url, public, "email", static_tokens=False)
     sandbox = Sandbox()
     journal = tmp_path / "journal.jsonl"
     server = build_server(sandbox_factory(sandbox, Settings()), Journal(journal, katana="sandbox"))
-    uv = uvicorn.Server(uvicorn.Config(http_app(server, host, None, oauth=setup), host="127.0.0.1",
-                                       port=port, log_level="warning", log_config=None))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert uv.started
-    yield Served(f"http://127.0.0.1:{port}", public, sandbox, issuer, setup, journal)
-    uv.should_exit = True
-    thread.join(timeout=15)
+    with serving(http_app(server, host, None, oauth=setup), port) as url:
+        yield Served(url, public, sandbox, issuer, setup, journal)
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
@@ -43,6 +40,7 @@ from katana_sn_mcp.sandbox import Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
 from tests.conftest import TOOL_NAMES
+from tests.serving import serving
 
 pytestmark = pytest.mark.anyio
 OIDC = Path(__file__).parent / "oidc"
@@ -73,17 +71,8 @@ def provider_and_server(tmp_path: Path) -> Iterator[tuple[str, str, Sandbox, Pat
         journal = tmp_path / "journal.jsonl"
         server = build_server(sandbox_factory(sandbox, Settings()), Journal(journal, katana="sandbox"))
         setup = prepare(issuer, public, "email", static_tokens=False)
-        uv = uvicorn.Server(uvicorn.Config(http_app(server, "127.0.0.1", None, oauth=setup),
-                                           host="127.0.0.1", port=mcp_port, log_level="warning",
-                                           log_config=None))
-        thread = threading.Thread(target=uv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not uv.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        yield public, issuer, sandbox, journal
-        uv.should_exit = True
-        thread.join(timeout=15)
+        with serving(http_app(server, "127.0.0.1", None, oauth=setup), mcp_port):
+            yield public, issuer, sandbox, journal
     finally:
         node.terminate()
         node.wait(timeout=15)

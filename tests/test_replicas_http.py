@@ -9,17 +9,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import Context, MCPServer
@@ -31,6 +27,7 @@ from katana_sn_mcp.sandbox import Sandbox
 from katana_sn_mcp.server import build_server
 from katana_sn_mcp.settings import Settings
 from katana_sn_mcp.tokens import TokenBook, TokensFileError, book_for, caller_name, parse
+from tests.serving import serving
 from tests.test_redis_state import RedisServer, redis_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.anyio
@@ -59,26 +56,6 @@ def whoami_server(settings: Settings | None = None) -> tuple[MCPServer, Any]:
         return caller_name(ctx.request_context.request) or "nobody"
 
     return server, readiness(pacer, settings)
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                       log_config=None))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert uv.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=15)
 
 
 def client(url: str, token: str, era: str = "auto") -> Client:
