@@ -131,3 +131,20 @@ def whole(result: CallToolResult) -> dict[str, Any]:
 
 
 size = result_bytes  # bytes the host receives: every content block and the structured content
+
+
+async def walk(h: Harness, args: dict[str, Any], between: Any = None) -> list[dict[str, Any]]:
+    """Every page of a listing, following next_cursor to the end; `between(pages_so_far)`
+    runs after each page but the last (someone else changing the listing meanwhile)."""
+    pages: list[dict[str, Any]] = []
+    cursor = None
+    async with h.client() as client:
+        while True:
+            r = await client.call_tool("list_serial_numbers",
+                                       {**args, **({"cursor": cursor} if cursor else {})})
+            assert not r.is_error, text(r)
+            pages.append(r.structured_content)
+            if not (cursor := r.structured_content.get("next_cursor")):
+                return pages
+            if between is not None:
+                between(len(pages))

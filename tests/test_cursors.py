@@ -8,13 +8,12 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from katana_sn_mcp import cursors
 from katana_sn_mcp.cursors import Place
-from tests.conftest import Harness, make_harness, text
+from tests.conftest import Harness, make_harness, text, walk
 
 pytestmark = pytest.mark.anyio
 MO = {"resource_type": "ManufacturingOrder", "resource_id": 5001}
@@ -99,21 +98,6 @@ def test_replicas_sharing_the_state_key_accept_each_others_cursors() -> None:
         assert cursors.read(made, *MO.values()) == Place(2, 100, 0, *MO.values(), 7)
     finally:
         cursors._key = saved
-
-
-async def walk(h: Harness, args: dict[str, Any], between: Any = None) -> list[dict[str, Any]]:
-    pages: list[dict[str, Any]] = []
-    cursor = None
-    async with h.client() as client:
-        while True:
-            r = await client.call_tool("list_serial_numbers",
-                                       {**args, **({"cursor": cursor} if cursor else {})})
-            assert not r.is_error, text(r)
-            pages.append(r.structured_content)
-            if not (cursor := r.structured_content.get("next_cursor")):
-                return pages
-            if between is not None:
-                between(len(pages))
 
 
 @pytest.mark.parametrize("header", [True, False])

@@ -9,7 +9,7 @@ import pytest
 from inline_snapshot import snapshot
 
 from katana_sn_mcp.sandbox import Sandbox
-from tests.conftest import Harness, make_harness, text, whole
+from tests.conftest import Harness, make_harness, text, walk, whole
 
 pytestmark = pytest.mark.anyio
 MO = {"resource_type": "ManufacturingOrder", "resource_id": 1001}
@@ -132,17 +132,6 @@ async def test_a_listing_that_keeps_shifting_proves_nothing(tmp_path) -> None:
     assert r.is_error and "kept changing while its pages were read" in text(r)
 
 
-async def walk(h: Harness, args: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every page of a listing, following next_cursor to the end."""
-    pages, cursor = [], None
-    async with h.client() as client:
-        while True:
-            r = await client.call_tool("list_serial_numbers",
-                                       {**args, **({"cursor": cursor} if cursor else {})})
-            assert not r.is_error, text(r)
-            pages.append(r.structured_content)
-            if not (cursor := r.structured_content.get("next_cursor")):
-                return pages
 
 
 async def test_counts_per_resource_page_through_every_row_once(tmp_path) -> None:
