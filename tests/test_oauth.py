@@ -270,13 +270,19 @@ async def test_health_and_ready_stay_open(served: Served) -> None:
 
 # -- keys: rotation, forged kids, the provider going away -----------------------------
 
-async def test_a_rotated_key_is_accepted_and_forged_kids_cause_no_fetch_storm(
-    served: Served
-) -> None:
+def frozen_key_clock(served: Served) -> list[float]:
+    """The key cache's clock, moved only by the test (`now[0] += s`); keys just fetched."""
     keys = served.setup.verifier.keys
     now = [1000.0]
     keys.clock = lambda: now[0]
     keys.fetched_at = now[0]
+    return now
+
+
+async def test_a_rotated_key_is_accepted_and_forged_kids_cause_no_fetch_storm(
+    served: Served
+) -> None:
+    now = frozen_key_clock(served)
     before = served.issuer.jwks_fetches
     forged = [served.token(ALL, key=Key.rsa(f"forged-{i}")) for i in range(3)]
     forged.append(served.token(ALL, key=Key.rsa("key-1")))  # a real kid, another signer
@@ -293,10 +299,7 @@ async def test_a_rotated_key_is_accepted_and_forged_kids_cause_no_fetch_storm(
 async def test_a_key_replaced_under_the_same_kid_is_accepted_after_one_re_read(
     served: Served
 ) -> None:
-    keys = served.setup.verifier.keys
-    now = [1000.0]
-    keys.clock = lambda: now[0]
-    keys.fetched_at = now[0]
+    frozen_key_clock(served)
     replaced = Key.rsa("key-1")
     served.issuer.keys[0] = replaced
     assert await served.lists(served.token(ALL, key=replaced))
