@@ -4,9 +4,10 @@ A context-tier `ServerMiddleware` listens for the facts the lower layers note
 (`katana_sn_mcp.progress`) during a `tools/call`, sends each noted step at once, and while
 the call runs sends a heartbeat every `HEARTBEAT_S` saying what it is doing (its phase:
 waiting for the rate budget, for Katana's answer). Hosts that reset their timeout on
-progress therefore keep waiting however the time is spent, including inside
-pyrate-limiter's own wait and the delete's read-before and read-after. The count only grows,
-as the protocol requires, across the delete's check, its question and its delete. When the
+progress therefore keep waiting however the time is spent, including inside the pacer's
+wait for room in the rate window and the delete's read-before and read-after. The count
+only grows, as the protocol requires, across the delete's check, its question and its
+delete. When the
 caller asked for no progress (no progressToken) the SDK drops each send at no cost.
 """
 

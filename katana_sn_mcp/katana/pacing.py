@@ -1,8 +1,8 @@
 """The pacer that keeps every Katana request under the account's rate limit.
 
-Katana allows 60 requests per 60 s per key. pyrate-limiter provides the sliding-window
-log (so no 60-second window ever holds more than `limit` requests, which a leaky bucket
-does not guarantee); on top we honour what Katana itself reports in
+Katana allows 60 requests per 60 s per key. The pacer keeps a sliding-window log
+(`window.SlidingWindowLog`: no 60-second window ever holds more than `limit` requests,
+which a leaky bucket does not guarantee); on top we honour what Katana itself reports in
 `X-Ratelimit-Remaining` / `X-Ratelimit-Reset` (epoch milliseconds) and `Retry-After`,
 since other programs may be spending the same key's budget.
 
@@ -26,16 +26,14 @@ import asyncio
 import logging
 import time
 import uuid
-from bisect import insort
 from collections.abc import Awaitable, Callable, Coroutine
-from operator import attrgetter
 from typing import Any, Protocol
 
 import anyio
-from pyrate_limiter import InMemoryBucket, Limiter, Rate
 
 from katana_sn_mcp import progress
 from katana_sn_mcp.katana.errors import GateClosed, SharedStateUnavailable
+from katana_sn_mcp.katana.window import SlidingWindowLog
 
 __all__ = ["Pacer", "SharedBudget", "SharedStateUnavailable"]
 
@@ -68,23 +66,6 @@ class SharedBudget(Protocol):
         ...
 
 
-class ArrivalBucket(InMemoryBucket):
-    """pyrate's in-memory sliding-window log, plus moving an entry to when its answer came
-    back. pyrate counts every entry from the window's start to the newest, so an entry
-    moved later keeps its place until a full window after the new stamp."""
-
-    def restamp(self, name: str, timestamp: int) -> None:
-        with self._lock:  # pyrate's leak thread edits `items` under this lock
-            for i in range(len(self.items) - 1, -1, -1):
-                item = self.items[i]
-                if item.name == name:
-                    if timestamp > item.timestamp:
-                        del self.items[i]
-                        item.timestamp = timestamp
-                        insort(self.items, item, key=attrgetter("timestamp"))
-                    return
-
-
 class Pacer:
     """Shared by all tool calls (one per process, held by the KatanaClient)."""
 
@@ -97,8 +78,7 @@ class Pacer:
         self.window_s = window_s
         self.max_gate_s = max_gate_s
         self.shared = shared
-        self._bucket = ArrivalBucket([Rate(limit, int(window_s * 1000))])
-        self._limiter = Limiter(self._bucket, buffer_ms=5)
+        self._window = SlidingWindowLog(limit, window_s, clock)
         self._gate_until = 0.0  # wall-clock seconds; closed while Katana says 0 remaining
         self._pushes: set[asyncio.Task[None]] = set()
         self.acquired = 0
@@ -116,8 +96,7 @@ class Pacer:
         if self.shared is not None:
             await self._acquire_shared(self.shared, slot, max_wait)
         else:
-            await self._limiter.try_acquire_async(slot)
-            await self._wait_for_local_gate()
+            await self._take_local(slot)
         self.acquired += 1
         progress.phase("request")
         return slot
@@ -132,12 +111,24 @@ class Pacer:
         latest, so its entry moves to now. Never raises: an entry that cannot be moved
         stays stamped at departure, which is what it was before."""
         if self.shared is None:
-            self._bucket.restamp(slot, self._bucket.now())
+            self._window.restamp(slot)
             return
         try:
             await self.shared.settle(slot)
         except SharedStateUnavailable as exc:
             log.warning("could not re-stamp a request in the shared budget: %s", exc)
+
+    async def _take_local(self, slot: str) -> None:
+        """Wait for room in the window, then for the gate, and count the request only when
+        both allow it: no await lies between the last check and the count, so two calls on
+        this event loop can never take the same last place."""
+        while True:
+            while (wait := self._window.wait_s()) > 0:
+                await self._sleep(wait)
+            await self._wait_for_local_gate()
+            if self._window.wait_s() <= 0:  # the window may have filled while the gate was shut
+                self._window.take(slot)
+                return
 
     async def _wait_for_local_gate(self) -> None:
         """Sleep until the gate opens, re-reading it after each sleep: another call may have
@@ -218,6 +209,4 @@ class Pacer:
             if await self.shared.gate_until() > self._clock():
                 return 0
             return await self.shared.remaining()
-        since = self._bucket.now() - int(self.window_s * 1000)  # the bucket's own clock
-        used = sum(1 for item in list(self._bucket.items) if item.timestamp > since)
-        return max(0, self.limit - used)
+        return max(0, self.limit - self._window.used())
