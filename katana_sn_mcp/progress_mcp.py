@@ -7,8 +7,8 @@ waiting for the rate budget, for Katana's answer). Hosts that reset their timeou
 progress therefore keep waiting however the time is spent, including inside the pacer's
 wait for room in the rate window and the delete's read-before and read-after. The count
 only grows, as the protocol requires, across the delete's check, its question and its
-delete. When the
-caller asked for no progress (no progressToken) the SDK drops each send at no cost.
+delete. When the caller asked for no progress (no progressToken) the SDK drops each send
+at no cost.
 """
 
 from __future__ import annotations
