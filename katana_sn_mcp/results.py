@@ -92,6 +92,14 @@ class KatanaAnswer(Part):
     says: str
 
 
+class Where(Part):
+    """Serial numbers seen on one resource by the list endpoint, just now."""
+
+    resource_type: str
+    resource_id: int
+    serials: Runs
+
+
 class CreateResult(Result):
     summary: str
     outcome: Outcome
@@ -175,14 +183,6 @@ class Names(Part):
     first: list[str]
 
 
-class Where(Part):
-    """Serial numbers seen on one resource by the list endpoint, just now."""
-
-    resource_type: str
-    resource_id: int
-    serials: Runs
-
-
 class Transaction(Part):
     resource_type: str | None
     resource_id: int | None
@@ -212,6 +212,3 @@ class FindResult(Result):
     stock_read: bool = Field(description="false: the stock list failed (the summary quotes "
                              "Katana) and the listing was walked instead")
 
-
-CreateResult.model_rebuild()
-VerifyResult.model_rebuild()
