@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     redact.install_logging(args.log_level)
     from pydantic import ValidationError
 
-    from katana_sn_mcp.sandbox.store import StateFileError
+    from katana_sn_mcp.sandbox.errors import StateFileError
     from katana_sn_mcp.settings import MissingApiKey, setting_errors
 
     try:

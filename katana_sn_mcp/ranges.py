@@ -7,22 +7,24 @@ asks for 1,000 serials in one short call instead of writing every string out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from katana_sn_mcp.patterns import Matching
 from katana_sn_mcp.present.budget import MAX_ITEMS
 
 
 class SerialRange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prefix: str = Field("", max_length=200, pattern=r"^(\S.*)?$",
-                        description="e.g. 'SN-'")
+    prefix: Annotated[str, Matching(r"^(\S.*)?$")] = Field("", max_length=200,
+                                                           description="e.g. 'SN-'")
     first: int = Field(ge=0)
     last: int = Field(ge=0, description="included")
     width: int = Field(0, ge=0, le=30, description="zero-pad to this many digits")
-    suffix: str = Field("", max_length=200, pattern=r"^(.*\S)?$",
-                        description="after the number")
+    suffix: Annotated[str, Matching(r"^(.*\S)?$")] = Field("", max_length=200,
+                                                           description="after the number")
 
 
 class BadRange(ValueError):

@@ -18,6 +18,7 @@ from katana_sn_mcp.confirm import ConfirmDeletion, ask, can_elicit, precheck, pr
 from katana_sn_mcp.operations import DeletePlan
 from katana_sn_mcp.operations.common import ReadType, WriteType
 from katana_sn_mcp.operations.find import RESOURCES_READ
+from katana_sn_mcp.patterns import Matching
 from katana_sn_mcp.present import errors as said
 from katana_sn_mcp.present.budget import LIST_DEFAULT, LIST_MAX, MAX_ITEMS
 from katana_sn_mcp.present.create import present_create
@@ -28,7 +29,8 @@ from katana_sn_mcp.ranges import BadRange, SerialRange, expand
 from katana_sn_mcp.results import CreateResult, DeleteResult, FindResult, ListResult, VerifyResult
 
 ResourceId = Annotated[int, Field(strict=True, ge=1, le=2147483647, description="Katana id of the resource")]
-Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255, pattern=r"^\S(.*\S)?$")]
+Serial = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=255),
+                   Matching(r"^\S(.*\S)?$")]
 SerialId = Annotated[int, Field(strict=True, ge=1, le=2147483647)]
 Ranges = Annotated[list[SerialRange], Field(max_length=100, description=(
     "e.g. {prefix:'SN-',first:1,last:1000,width:4} is SN-0001…SN-1000"))]

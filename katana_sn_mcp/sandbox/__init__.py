@@ -2,7 +2,7 @@
 over `httpx.ASGITransport`, so `--sandbox` and the tests exercise the real HTTP code.
 
 Names resolve on first use (PEP 562): the command line needs `sandbox.store`'s error type on
-every start, and importing the ASGI app with it would cost every real-Katana start its
+every start (`sandbox.errors`), and importing the ASGI app with it would cost every real-Katana start its
 Starlette routes, seed data and rules."""
 
 from __future__ import annotations

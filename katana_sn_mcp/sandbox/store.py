@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from katana_sn_mcp.sandbox.config import StoredSerial
-
-
-class StateFileError(ValueError):
-    """A --sandbox-state path the sandbox cannot use; the message is one sentence naming the
-    path and what to do, shown as is on stderr."""
+from katana_sn_mcp.sandbox.errors import StateFileError
 
 
 def now_iso() -> str:
