@@ -67,6 +67,11 @@ def cold_start(runs: int) -> dict:
         "ours_s": round(o, 4), "floor_s": round(f, 4), "ratio": round(o / f, 3),
         "ours_first_result_s": round(o1, 4), "floor_first_result_s": round(f1, 4),
         "first_result_ratio": round(o1 / f1, 3),
+        # what our start adds in ms, and how far the floor itself moved during the run: on a
+        # VM whose speed drifts the absolute figure says more than the ratio
+        "first_result_added_ms": round((o1 - f1) * 1000, 1),
+        "floor_first_result_range_s": [round(min(p.first_result_s or 0.0 for p in floor), 4),
+                                       round(max(p.first_result_s or 0.0 for p in floor), 4)],
         "ours_vm_hwm_mib": round(max(p.vm_hwm_kib for p in ours) / 1024, 1),
         "floor_vm_hwm_mib": round(max(p.vm_hwm_kib for p in floor) / 1024, 1),
         "tools_list_bytes": ours[0].tools_list_bytes,
