@@ -296,6 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         check_state_file(args)
         if args.command == "serve":
+            from katana_sn_mcp import startup
+
+            startup.begin()  # before the SDK's import; serve() calls startup.done()
             from katana_sn_mcp.serve import serve
 
             if not args.http:

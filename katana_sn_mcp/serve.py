@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from katana_sn_mcp import redact
+from katana_sn_mcp import redact, startup
 from katana_sn_mcp.journal import Journal
 from katana_sn_mcp.runtime import (
     client_factory,
@@ -89,6 +89,7 @@ def serve(args: argparse.Namespace) -> None:
                           rate_limit=settings.katana_rate_limit,
                           deadline_s=settings.katana_sn_mcp_call_deadline,
                           request_timeout_s=settings.katana_timeout)
+    startup.done()  # built: the start-up heap is frozen, the collector back to its thresholds
     if args.http:
         from katana_sn_mcp.http import HttpOptions, run_http
 
