@@ -1,5 +1,5 @@
-"""The start without old-generation sweeps (katana_sn_mcp.startup): thresholds back once the
-server is built, the start-up heap frozen, and the real entry point doing both."""
+"""The start with the collector off (katana_sn_mcp.startup): back on once the server is
+built, the start-up heap frozen, and the real entry point doing both."""
 
 from __future__ import annotations
 
@@ -18,33 +18,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def fresh_gc() -> Iterator[None]:
-    before = gc.get_threshold()
+    was = gc.isenabled()
     yield
     gc.unfreeze()
-    gc.set_threshold(*before)
-    startup._saved = None
+    (gc.enable if was else gc.disable)()
+    startup._paused = False
 
 
-def test_begin_collects_only_the_young_generation_and_done_restores(fresh_gc) -> None:
-    gc.set_threshold(700, 10, 10)
+def test_begin_switches_the_collector_off_and_done_back_on(fresh_gc) -> None:
+    gc.enable()
     startup.begin()
-    assert gc.get_threshold() == startup.YOUNG_ONLY
-    startup.begin()  # a second begin does not save the young-only thresholds as "before"
+    assert not gc.isenabled()
+    startup.begin()  # a second begin changes nothing
     startup.done()
-    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.isenabled()
     assert gc.get_freeze_count() > 0
 
 
 def test_done_without_begin_changes_nothing(fresh_gc) -> None:
-    gc.set_threshold(700, 10, 10)
+    gc.enable()
     startup.done()
-    assert gc.get_threshold() == (700, 10, 10)
-    assert gc.get_freeze_count() == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
-def test_the_served_process_runs_with_its_usual_collector() -> None:
-    """The real `serve` start: begin before the SDK, done once built (its debug line shows
-    the thresholds in force), then it serves; stdin closed ends it."""
+def test_a_collector_someone_else_switched_off_stays_off(fresh_gc) -> None:
+    gc.disable()
+    startup.begin()
+    startup.done()
+    assert not gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_the_served_process_runs_with_its_collector_on() -> None:
+    """The real `serve` start: begin before the SDK, done once built (its debug line says
+    so), then it serves; stdin closed ends it."""
     proc = subprocess.run(
         [sys.executable, "-m", "katana_sn_mcp", "--sandbox", "--no-journal",
          "--log-level", "DEBUG"], cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -52,5 +58,5 @@ def test_the_served_process_runs_with_its_usual_collector() -> None:
     assert proc.stdout == ""
     frozen = [line for line in proc.stderr.splitlines() if "start-up heap frozen" in line]
     assert len(frozen) == 1, proc.stderr[-2000:]
-    assert f"collector thresholds {gc.get_threshold()}" in frozen[0]
+    assert frozen[0].endswith("garbage collector on: True")
     assert int(frozen[0].split("frozen: ")[1].split()[0]) > 10_000
