@@ -281,7 +281,12 @@ def _stop_on_ctrl_c() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """The console script and `python -m katana_sn_mcp`. Secrets are registered with the
-    redactor and logging is made redacting before anything can print or log."""
+    redactor and logging is made redacting before anything can print or log. The garbage
+    collector is off for the start (katana_sn_mcp.startup): `serve` switches it back on once
+    the server is built, every other command before it runs."""
+    from katana_sn_mcp import startup
+
+    startup.begin()  # before pydantic's and the SDK's imports
     from katana_sn_mcp import redact
     from katana_sn_mcp.settings import register_secrets
 
@@ -295,11 +300,10 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         check_state_file(args)
+        if args.command != "serve":
+            startup.done()  # the collector on before any other command runs
         if args.command == "serve":
-            from katana_sn_mcp import startup
-
-            startup.begin()  # before the SDK's import; serve() calls startup.done()
-            from katana_sn_mcp.serve import serve
+            from katana_sn_mcp.serve import serve  # serve() calls startup.done() once built
 
             if not args.http:
                 _stop_on_ctrl_c()

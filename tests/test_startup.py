@@ -60,3 +60,14 @@ def test_the_served_process_runs_with_its_collector_on() -> None:
     assert len(frozen) == 1, proc.stderr[-2000:]
     assert frozen[0].endswith("garbage collector on: True")
     assert int(frozen[0].split("frozen: ")[1].split()[0]) > 10_000
+
+
+def test_other_commands_run_with_the_collector_on() -> None:
+    """`doctor` (like `demo` and `journal`) is not a server: the collector is back on before
+    it runs."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "katana_sn_mcp", "doctor", "--sandbox", "--log-level", "DEBUG"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    frozen = [line for line in proc.stderr.splitlines() if "start-up heap frozen" in line]
+    assert len(frozen) == 1 and frozen[0].endswith("garbage collector on: True"), proc.stderr
