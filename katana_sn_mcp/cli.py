@@ -283,11 +283,18 @@ def main(argv: list[str] | None = None) -> None:
     """The console script and `python -m katana_sn_mcp`. Secrets are registered with the
     redactor and logging is made redacting before anything can print or log. The garbage
     collector is off for the start (katana_sn_mcp.startup): `serve` switches it back on once
-    the server is built, every other command before it runs."""
+    the server is built, every other command before it runs, and any exit on the way."""
     from katana_sn_mcp import startup
 
     startup.begin()  # before pydantic's and the SDK's imports
-    from katana_sn_mcp import redact
+    try:
+        _run(argv)
+    finally:
+        startup.done()  # a no-op once done: an error on the way must not leave it off
+
+
+def _run(argv: list[str] | None) -> None:
+    from katana_sn_mcp import redact, startup
     from katana_sn_mcp.settings import register_secrets
 
     register_secrets()  # first: nothing below may print a secret

@@ -71,3 +71,15 @@ def test_other_commands_run_with_the_collector_on() -> None:
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     frozen = [line for line in proc.stderr.splitlines() if "start-up heap frozen" in line]
     assert len(frozen) == 1 and frozen[0].endswith("garbage collector on: True"), proc.stderr
+
+
+def test_a_refused_start_leaves_the_collector_on(fresh_gc, capsys) -> None:
+    """A mistake on the command line exits before anything is built: the collector must not
+    stay off in whoever called main (a test run, an embedding program)."""
+    from katana_sn_mcp import cli
+
+    gc.enable()
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--port", "0"])
+    assert gc.isenabled()
+    assert "--port" in capsys.readouterr().err
