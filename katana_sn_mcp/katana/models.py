@@ -197,24 +197,25 @@ class ErrorBody(Tolerant):
         )
 
 
-def parse_list(payload: Any) -> list[SerialRecord]:
-    """GET /serial_numbers body: `{"data": [...]}` (current) or a bare array (old docs)."""
+def _rows(payload: Any, what: str) -> list[Any]:
+    """A list body's rows: `{"data": [...]}` (live) or a bare array (older docs, the portal's
+    examples); no rows for `null`."""
     rows = payload.get("data", []) if isinstance(payload, dict) else payload
     if rows is None:
         return []
     if not isinstance(rows, list):
-        raise ValueError("list body is neither an array nor {data: [...]}")
-    return [SerialRecord.model_validate(r) for r in rows]
+        raise ValueError(f"{what} body is neither an array nor {{data: [...]}}")
+    return rows
+
+
+def parse_list(payload: Any) -> list[SerialRecord]:
+    """GET /serial_numbers body."""
+    return [SerialRecord.model_validate(r) for r in _rows(payload, "list")]
 
 
 def parse_stock(payload: Any) -> list[StockRecord]:
-    """GET /serial_numbers_stock body: wrapped (live) or a bare array (the portal's example)."""
-    rows = payload.get("data", []) if isinstance(payload, dict) else payload
-    if rows is None:
-        return []
-    if not isinstance(rows, list):
-        raise ValueError("stock body is neither an array nor {data: [...]}")
-    return [StockRecord.model_validate(r) for r in rows]
+    """GET /serial_numbers_stock body."""
+    return [StockRecord.model_validate(r) for r in _rows(payload, "stock")]
 
 
 def page_meta(header: str | None) -> tuple[bool, int | None]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from katana_sn_mcp.katana.errors import Answer, KatanaError, ServerError, TransportError
 from katana_sn_mcp.katana.models import SerialRecord
-from katana_sn_mcp.operations.common import MINT_TYPES, Progress
+from katana_sn_mcp.operations.common import MINT_TYPES, Progress, read_back
 from katana_sn_mcp.operations.find import FindFacts, find_serial_numbers
 
 if TYPE_CHECKING:
@@ -131,10 +131,8 @@ async def _locate_duplicates(client: KatanaClient, facts: CreateFacts) -> None:
 
 
 async def _reread(client: KatanaClient, facts: CreateFacts, progress: Progress | None) -> None:
-    try:
-        rows = await client.list_all(resource_type=facts.resource_type,
-                                     resource_id=facts.resource_id, on_page=progress)
-    except KatanaError as exc:
-        facts.reread_failure = Answer.of_error(exc)
+    rows = await read_back(client, facts.resource_type, facts.resource_id, progress)
+    if isinstance(rows, Answer):
+        facts.reread_failure = rows
     else:
         facts.after = {r.serial_number: r for r in rows}

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from katana_sn_mcp.katana.errors import Answer, KatanaError, ServerError, TransportError
-from katana_sn_mcp.operations.common import Progress
+from katana_sn_mcp.katana.errors import Answer, ServerError, TransportError
+from katana_sn_mcp.operations.common import Progress, read_back
 
 if TYPE_CHECKING:
     from katana_sn_mcp.katana.client import KatanaClient
@@ -106,11 +106,9 @@ async def execute_delete(
         if isinstance(exc, TransportError) and not exc.may_have_applied:
             raise
         facts.answer = Answer.of_error(exc)
-    try:
-        rows = await client.list_all(resource_type=confirmed.resource_type,
-                                     resource_id=confirmed.resource_id, on_page=progress)
-    except KatanaError as exc:
-        facts.reread_failure = Answer.of_error(exc)
+    rows = await read_back(client, confirmed.resource_type, confirmed.resource_id, progress)
+    if isinstance(rows, Answer):
+        facts.reread_failure = rows
     else:
         facts.after = {r.id for r in rows if r.id is not None}
     return facts
